@@ -1,0 +1,59 @@
+# Branch CRM — the two commands of the README, and a few more.
+#   make run    set up and start everything on this machine (SQLite + file broker unless DATABASE_URL/REDIS_URL)
+#   make test   ruff check and the whole pytest suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format messages bench venv worker beat clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+var:
+	mkdir -p var
+
+run: export DEBUG ?= 1
+run: $(STAMP) var
+	$(BIN)/python manage.py migrate --noinput
+	@if [ ! -f var/.demo-seeded ]; then $(BIN)/python manage.py seed_demo && touch var/.demo-seeded; \
+	else $(BIN)/python manage.py seed_demo --show-logins; fi
+	@echo ""
+	@echo "  Branch CRM: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "  Stop with Ctrl-C."
+	@echo ""
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	$(BIN)/celery -A crm_site worker --loglevel=INFO --concurrency=2 & \
+	$(BIN)/celery -A crm_site beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Regenerates the translation catalogues (needs GNU gettext) and compiles them; the .mo files are committed.
+messages: $(STAMP)
+	DEBUG=1 $(BIN)/python manage.py makemessages --locale=zh_Hans --locale=en --ignore='.venv/*' --ignore='var/*' --no-obsolete
+	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*'
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

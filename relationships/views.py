@@ -1,0 +1,32 @@
+from django.views.generic import TemplateView
+
+from . import selectors
+from .forms import OrgTreeFilterForm
+from .permissions import HEADS_AND_ADMINS, RoleRequiredMixin
+
+
+class HomeView(RoleRequiredMixin, TemplateView):
+    template_name = "relationships/home.html"
+
+
+class BranchTreeView(RoleRequiredMixin, TemplateView):
+    """The branch tree with its staff, scoped to the viewer's subtree, filterable by branch and role."""
+
+    template_name = "relationships/branch_tree.html"
+    allowed_roles = HEADS_AND_ADMINS
+
+    def get_context_data(self, **kwargs):
+        form = OrgTreeFilterForm(
+            self.request.GET or None, branch_choices=selectors.branch_filter_choices(self.request.user)
+        )
+        filters = form.cleaned_data if form.is_valid() else {}
+        branch = filters.get("branch")
+        within = filters.get("within")
+        tree = selectors.org_tree_for(
+            self.request.user,
+            branch_id=within or (branch.pk if branch else None),
+            role=filters.get("role", ""),
+            q=filters.get("q", ""),
+            page=self.request.GET.get("page", 1),
+        )
+        return super().get_context_data(form=form, tree=tree, **kwargs)
