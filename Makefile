@@ -52,7 +52,7 @@ format: $(STAMP)
 
 # Regenerates the translation catalogues (needs GNU gettext) and compiles them; the .mo files are committed.
 messages: $(STAMP)
-	DEBUG=1 $(BIN)/python manage.py makemessages --locale=zh_Hans --locale=en --ignore='.venv/*' --ignore='var/*' --no-obsolete
+	DEBUG=1 $(BIN)/python manage.py makemessages --locale=zh_Hans --locale=en --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*' --no-obsolete
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
 clean:

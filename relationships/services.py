@@ -1,6 +1,10 @@
 """Writes for the organisation: branches and staff. Every write takes the acting user and runs in a transaction."""
 
+from datetime import timedelta
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
@@ -120,3 +124,18 @@ def staff_mark_left(*, actor, staff: Staff, left_on=None) -> Staff:
     _sync_user_flags(staff.user, role=staff.role, active=False)
     staff.user.save()
     return staff
+
+
+SIGN_IN_RECORD_RETENTION = timedelta(days=180)
+
+
+@transaction.atomic
+def sign_in_records_purge() -> dict:
+    """Delete expired sessions, and sign-in attempt records older than the retention period (180 days)."""
+    now = timezone.now()
+    cutoff = now - SIGN_IN_RECORD_RETENTION
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    attempts, _ = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()
+    failures, _ = AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()
+    logs, _ = AccessLog.objects.filter(attempt_time__lt=cutoff).delete()
+    return {"sessions": sessions, "attempts": attempts, "failure_logs": failures, "access_logs": logs}

@@ -1,0 +1,52 @@
+"""The default Celery beat schedule, installed into django-celery-beat's tables so that admins can see and
+edit it (Django admin → Periodic tasks). Installing never overwrites an entry an admin has changed: entries are
+found by name and only missing ones are created. Times are Asia/Shanghai.
+
+Add an entry here and a data migration calling ``install`` to ship a new periodic job.
+"""
+
+from dataclasses import dataclass
+
+TIMEZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    task: str
+    minute: str
+    hour: str
+    description: str
+    day_of_week: str = "*"
+
+
+DEFAULT_SCHEDULE: tuple[Entry, ...] = (
+    Entry(
+        name="housekeeping: purge expired sessions and old sign-in attempts",
+        task="relationships.tasks.purge_expired_sessions",
+        minute="15",
+        hour="2",
+        description="清理过期会话和旧的登录尝试记录 / Purge expired sessions and old sign-in attempts",
+    ),
+)
+
+
+def install(PeriodicTask, CrontabSchedule, entries=DEFAULT_SCHEDULE) -> int:  # noqa: N803 - model classes
+    """Create the missing periodic tasks. Takes the model classes so that data migrations can pass theirs."""
+    created = 0
+    for entry in entries:
+        if PeriodicTask.objects.filter(name=entry.name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=entry.minute,
+            hour=entry.hour,
+            day_of_week=entry.day_of_week,
+            day_of_month="*",
+            month_of_year="*",
+            timezone=TIMEZONE,
+        )
+        PeriodicTask.objects.create(
+            name=entry.name, task=entry.task, crontab=crontab, description=entry.description, enabled=True
+        )
+        created += 1
+    return created

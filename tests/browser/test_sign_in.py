@@ -1,0 +1,33 @@
+import pytest
+
+from tests.browser.conftest import sign_in
+from tests.factories import TEST_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_head_signs_in_on_a_phone_and_sees_the_navigation(org, live_server, phone_page, screenshot):
+    page = phone_page
+    sign_in(page, live_server, "west_head", TEST_PASSWORD)
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.locator("[data-testid=main-nav]").is_hidden()  # collapsed behind the toggler at 375 px
+    page.click("button.navbar-toggler")
+    page.wait_for_selector("#mainNav.show")  # the collapse animation has finished
+    nav = page.locator("[data-testid=main-nav]")
+    assert "机构与人员" in nav.inner_text()
+    assert org.west_head.name in page.locator("[data-testid=current-staff]").inner_text()
+    screenshot(page, "sign-in-phone-navigation")
+    page.click("text=机构与人员")
+    page.wait_for_selector("[data-testid=branch-tree]")
+    assert "西一网点" in page.content() and "东一网点" not in page.locator("[data-testid=branch-tree]").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "branch-tree-phone")
+
+
+def test_rm_navigation_has_no_branch_page(org, live_server, desktop_page, screenshot):
+    page = desktop_page
+    sign_in(page, live_server, "rm_west", TEST_PASSWORD)
+    page.wait_for_url(f"{live_server.url}/")
+    nav = page.locator("[data-testid=main-nav]").inner_text()
+    assert "首页" in nav and "机构与人员" not in nav
+    screenshot(page, "home-rm-desktop")

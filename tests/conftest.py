@@ -1,0 +1,82 @@
+from dataclasses import dataclass
+
+import pytest
+
+from relationships.models import Branch, Staff
+from tests.factories import BranchFactory, StaffFactory
+
+
+@dataclass
+class Org:
+    """A small bank: one 分行 with two 支行, each with outlets, and staff in every role."""
+
+    top: Branch
+    west: Branch
+    east: Branch
+    west_outlet: Branch
+    west_outlet2: Branch
+    east_outlet: Branch
+    admin: Staff
+    top_head: Staff
+    west_head: Staff
+    east_head: Staff
+    west_officer: Staff
+    rm_west: Staff
+    rm_west2: Staff
+    rm_east: Staff
+
+
+@pytest.fixture
+def org(db) -> Org:
+    top = BranchFactory(code="100", name="总分行", level=Branch.Level.BRANCH)
+    west = BranchFactory(code="110", name="西支行", level=Branch.Level.SUB_BRANCH, parent=top)
+    east = BranchFactory(code="120", name="东支行", level=Branch.Level.SUB_BRANCH, parent=top)
+    west_outlet = BranchFactory(code="111", name="西一网点", level=Branch.Level.OUTLET, parent=west)
+    west_outlet2 = BranchFactory(code="112", name="西二网点", level=Branch.Level.OUTLET, parent=west)
+    east_outlet = BranchFactory(code="121", name="东一网点", level=Branch.Level.OUTLET, parent=east)
+    return Org(
+        top=top,
+        west=west,
+        east=east,
+        west_outlet=west_outlet,
+        west_outlet2=west_outlet2,
+        east_outlet=east_outlet,
+        admin=StaffFactory(username="hq_admin", name="管理员甲", branch=top, role=Staff.Role.ADMIN),
+        top_head=StaffFactory(username="top_head", name="分行长乙", branch=top, role=Staff.Role.HEAD),
+        west_head=StaffFactory(username="west_head", name="西行长丙", branch=west, role=Staff.Role.HEAD),
+        east_head=StaffFactory(username="east_head", name="东行长丁", branch=east, role=Staff.Role.HEAD),
+        west_officer=StaffFactory(username="west_officer", name="投诉专员戊", branch=west, role=Staff.Role.OFFICER),
+        rm_west=StaffFactory(username="rm_west", name="客户经理己", branch=west_outlet, role=Staff.Role.RM),
+        rm_west2=StaffFactory(username="rm_west2", name="客户经理庚", branch=west_outlet2, role=Staff.Role.RM),
+        rm_east=StaffFactory(username="rm_east", name="客户经理辛", branch=east_outlet, role=Staff.Role.RM),
+    )
+
+
+@pytest.fixture
+def login(client):
+    """Sign a member of staff in on the test client: ``login(staff)`` returns the client."""
+
+    def _login(staff: Staff):
+        client.force_login(staff.user)
+        return client
+
+    return _login
+
+
+def pytest_runtest_setup(item):
+    """Tests marked ``postgres`` or ``redis`` need those services. On a bare machine they are skipped with the
+    reason; in CI (REQUIRE_SERVICES=1) a missing service fails them instead."""
+    import os
+
+    from django.conf import settings
+
+    needs = []
+    if item.get_closest_marker("postgres") and "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        needs.append("PostgreSQL (set DATABASE_URL)")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        needs.append("Redis (set REDIS_URL)")
+    if needs:
+        message = "needs " + " and ".join(needs)
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
