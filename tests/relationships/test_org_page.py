@@ -78,7 +78,7 @@ def test_query_count_does_not_grow_with_branches_and_staff(org, login, django_as
     client.get(URL)
     with django_assert_max_num_queries(9) as small:  # user, staff, count, choices, branches, staff, session save (3)
         client.get(URL)
-    for i in range(20):
+    for _ in range(20):
         outlet = BranchFactory(level=Branch.Level.OUTLET, parent=org.east)
         StaffFactory(branch=outlet, role=Staff.Role.RM)
         StaffFactory(branch=outlet, role=Staff.Role.HEAD)
