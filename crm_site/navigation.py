@@ -18,6 +18,7 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem("home", _("Home"), "house"),
+    NavItem("customers:customer-list", _("Customers"), "people"),
     NavItem("relationships:branch-tree", _("Branches and staff"), "diagram-3"),
 )
 

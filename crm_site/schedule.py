@@ -28,6 +28,13 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
         hour="2",
         description="清理过期会话和旧的登录尝试记录 / Purge expired sessions and old sign-in attempts",
     ),
+    Entry(
+        name="customers: recompute tiers from AUM",
+        task="customers.tasks.recompute_tiers",
+        minute="30",
+        hour="1",
+        description="按金融资产重新计算客户分层 / Reassign customer tiers from current AUM",
+    ),
 )
 
 

@@ -31,6 +31,19 @@ else:
             "SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for local development)."
         ) from exc
 
+# Personal identifiers (ID and mobile numbers) are stored encrypted (Fernet) with a keyed hash for exact search
+# (see docs/security.md). PII_ENCRYPTION_KEYS: comma-separated Fernet keys, the first encrypts, all decrypt (key
+# rotation). PII_HASH_KEY: the HMAC key of the search hashes; changing it needs a re-hash of every customer.
+if DEBUG:
+    PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[])
+    PII_HASH_KEY = env.str("PII_HASH_KEY", default="development-only-pii-hash-key")
+else:
+    try:
+        PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS")
+        PII_HASH_KEY = env.str("PII_HASH_KEY")
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured("PII_ENCRYPTION_KEYS and PII_HASH_KEY must be set when DEBUG is off.") from exc
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -240,6 +253,7 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["crm_site.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -296,6 +310,17 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --------------------------------------------------------------------------------------------------------------
+# Business rules that are policy, not code
+# --------------------------------------------------------------------------------------------------------------
+# A risk-tolerance assessment is valid this many days (commonly 12 months; keep configurable).
+RISK_ASSESSMENT_VALID_DAYS = env.int("RISK_ASSESSMENT_VALID_DAYS", default=365)
+# Lists count at most this many rows exactly; beyond it they show "10,000+" (an exact COUNT over a million rows
+# costs more than the page itself).
+LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=10_000)
+# An export holds at most this many rows.
+EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=20_000)
 
 # Demo data password, printed by seed_demo and make run. Only used by seed_demo.
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="Demo@2026crm")

@@ -23,5 +23,6 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("relationships.urls")),
+    path("customers/", include("customers.urls")),
     path("admin/", admin.site.urls),
 ]

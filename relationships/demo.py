@@ -62,23 +62,49 @@ def _branch(code: str, name: str, level: str, parent: Branch | None) -> Branch:
 
 def _staff(*, rng, username, employee_no, branch, role, password, name=None) -> Staff:
     existing = Staff.objects.filter(employee_no=employee_no).select_related("branch").first()
+    name = name or person_name(rng)  # drawn even when the row exists, so that later names stay the same
     if existing is not None:
         return existing
-    return services.staff_create(
+    staff = services.staff_create(
         actor=None,
         username=username,
-        password=password,
+        password=None,
         employee_no=employee_no,
-        name=name or person_name(rng),
+        name=name,
         branch=branch,
         role=role,
         email=f"{username}@demo.invalid",
     )
+    _new_users.append(staff.user_id)
+    return staff
+
+
+_new_users: list[int] = []
+
+EXTRA_SUB_BRANCHES = (
+    "拱墅 上城 余杭 临平 富阳 临安 桐庐 建德 淳安 钱塘 下沙 良渚 未来科技城 湘湖 之江 三墩 九堡 丁桥 笕桥 转塘".split()
+)
+ROADS = (
+    "解放 延安 庆春 凤起 体育场 文一 文二 天目山 莫干山 湖墅 东新 秋涛 钱江 新城 世纪 市心 金城 人民 建设 育才".split()
+)
+RMS_PER_EXTRA_OUTLET = 4
+OUTLETS_PER_EXTRA_SUB = 10
+
+
+def rms_for_customers(customers: int) -> int:
+    """About 2,500 customers per RM, at least the 16 of the base demo, at most 400 (with heads and officers,
+    about 500 staff for a million customers)."""
+    return max(16, min(customers // 2500, 400))
 
 
 @transaction.atomic
-def seed_organisation(*, password: str, seed: int = 2026, rms_per_outlet: int = 2) -> list[DemoLogin]:
-    """Create (or find) the demo tree and staff. Returns the demo logins, one per role at least."""
+def seed_organisation(*, password: str, seed: int = 2026, rms_per_outlet: int = 2, rms: int = 16) -> list[DemoLogin]:
+    """Create (or find) the demo tree and staff; with ``rms`` above the base 16, more 支行 and 网点 with RMs.
+    Returns the demo logins."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    _new_users.clear()
     rng = random.Random(seed)
     top = _branch(TREE["code"], TREE["name"], Branch.Level.BRANCH, None)
     _staff(rng=rng, username="admin", employee_no="A0001", branch=top, role=Staff.Role.ADMIN, password=password)
@@ -124,7 +150,59 @@ def seed_organisation(*, password: str, seed: int = 2026, rms_per_outlet: int = 
                     role=Staff.Role.RM,
                     password=password,
                 )
+    _seed_extra(rng=rng, top=top, password=password, extra_rms=rms - rm_no, first_rm=rm_no + 1)
+    if _new_users:
+        # One hash for every new demo account: hashing 500 passwords one by one would take minutes.
+        get_user_model().objects.filter(pk__in=_new_users).update(password=make_password(password))
     return demo_logins()
+
+
+def _seed_extra(*, rng, top: Branch, password: str, extra_rms: int, first_rm: int) -> None:
+    rm_no = first_rm
+    outlets_needed = -(-max(extra_rms, 0) // RMS_PER_EXTRA_OUTLET)
+    for s in range(-(-outlets_needed // OUTLETS_PER_EXTRA_SUB)):
+        sub_code = f"3301{s + 10:02d}"
+        sub = _branch(sub_code, f"{EXTRA_SUB_BRANCHES[s % len(EXTRA_SUB_BRANCHES)]}支行", Branch.Level.SUB_BRANCH, top)
+        _staff(
+            rng=rng,
+            username=f"head{sub_code}",
+            employee_no=f"H{sub_code}",
+            branch=sub,
+            role=Staff.Role.HEAD,
+            password=password,
+        )
+        _staff(
+            rng=rng,
+            username=f"officer{sub_code}",
+            employee_no=f"O{sub_code}",
+            branch=sub,
+            role=Staff.Role.OFFICER,
+            password=password,
+        )
+        for o in range(OUTLETS_PER_EXTRA_SUB):
+            if outlets_needed <= 0:
+                return
+            outlets_needed -= 1
+            code = f"{sub_code}{o + 1:02d}"
+            outlet = _branch(code, f"{ROADS[(s * 3 + o) % len(ROADS)]}路{o + 1}号网点", Branch.Level.OUTLET, sub)
+            _staff(
+                rng=rng,
+                username=f"head{code}",
+                employee_no=f"H{code}",
+                branch=outlet,
+                role=Staff.Role.HEAD,
+                password=password,
+            )
+            for _ in range(RMS_PER_EXTRA_OUTLET):
+                _staff(
+                    rng=rng,
+                    username=f"rm{rm_no}",
+                    employee_no=f"R{rm_no:04d}",
+                    branch=outlet,
+                    role=Staff.Role.RM,
+                    password=password,
+                )
+                rm_no += 1
 
 
 DEMO_USERNAMES = ("admin", "head", "officer", "head1", "rm1")

@@ -6,6 +6,18 @@ from relationships.models import Branch, Staff
 from tests.factories import BranchFactory, StaffFactory
 
 
+def reference_data() -> None:
+    """The rows the data migrations install. Browser tests run on a flushed database (transactional), so they are
+    put back here; elsewhere this finds them present and does nothing."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    from crm_site import schedule
+    from customers.services import segments_install_defaults
+
+    segments_install_defaults()
+    schedule.install(PeriodicTask, CrontabSchedule)
+
+
 @dataclass
 class Org:
     """A small bank: one 分行 with two 支行, each with outlets, and staff in every role."""
@@ -28,6 +40,7 @@ class Org:
 
 @pytest.fixture
 def org(db) -> Org:
+    reference_data()
     top = BranchFactory(code="100", name="总分行", level=Branch.Level.BRANCH)
     west = BranchFactory(code="110", name="西支行", level=Branch.Level.SUB_BRANCH, parent=top)
     east = BranchFactory(code="120", name="东支行", level=Branch.Level.SUB_BRANCH, parent=top)

@@ -24,6 +24,7 @@ print(json.dumps({
     "scheduler": settings.CELERY_BEAT_SCHEDULER,
 }))
 """
+PII = {"PII_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LXRlc3Q=", "PII_HASH_KEY": "k"}
 BASE_ENV = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "crm_site.settings", "PYTHONPATH": str(ROOT)}
 
 
@@ -61,7 +62,9 @@ def test_debug_is_off_unless_set_and_a_missing_secret_key_fails_loudly():
     result = run(PROBE)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
-    s = probe(SECRET_KEY="x" * 60)
+    result = run(PROBE, SECRET_KEY="x" * 60)
+    assert result.returncode != 0 and "PII_ENCRYPTION_KEYS and PII_HASH_KEY must be set" in result.stderr
+    s = probe(SECRET_KEY="x" * 60, **PII)
     assert s["debug"] is False
     assert s["session_cookie_secure"] is True
 
@@ -82,6 +85,7 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
         env={
             **BASE_ENV,
             "SECRET_KEY": "k3y-" + "a1B2c3D4e5" * 6,
+            **PII,
             "ALLOWED_HOSTS": "crm.bank.example",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         },
@@ -95,4 +99,4 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
 
 @pytest.mark.parametrize("flag", ["0", "false", ""])
 def test_debug_falsy_values_keep_it_off(flag):
-    assert probe(DEBUG=flag, SECRET_KEY="y" * 60)["debug"] is False
+    assert probe(DEBUG=flag, SECRET_KEY="y" * 60, **PII)["debug"] is False

@@ -1,24 +1,36 @@
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from relationships.demo import demo_logins, seed_organisation
+from customers.demo import seed_customers
+from relationships.demo import demo_logins, rms_for_customers, seed_organisation
 
 
 class Command(BaseCommand):
-    help = "Create realistic demo data (idempotent) and print the demo logins."
+    help = "Create realistic demo data (idempotent, deterministic for a seed) and print the demo logins."
 
     def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=2000, help="number of demo customers (default 2,000)")
         parser.add_argument("--seed", type=int, default=2026, help="random seed; the same seed gives the same data")
         parser.add_argument("--password", default=settings.DEMO_PASSWORD, help="password of every demo login")
         parser.add_argument("--show-logins", action="store_true", help="only print the demo logins")
 
-    def handle(self, *args, seed: int, password: str, show_logins: bool, **options):
+    def handle(self, *args, customers: int, seed: int, password: str, show_logins: bool, **options):
         if show_logins:
-            logins = demo_logins()
-        else:
-            logins = seed_organisation(password=password, seed=seed)
-            self.stdout.write(self.style.SUCCESS(_("Demo data ready.")))
+            self._print_logins(demo_logins(), password)
+            return
+        started = time.monotonic()
+        logins = seed_organisation(password=password, seed=seed, rms=rms_for_customers(customers))
+        self.stdout.write(f"  organisation: {time.monotonic() - started:.1f} s")
+        step = time.monotonic()
+        written = seed_customers(n=customers, seed=seed, out=self.stdout.write)
+        self.stdout.write(f"  customers: {written} in {time.monotonic() - step:.1f} s")
+        self.stdout.write(self.style.SUCCESS(_("Demo data ready.")) + f" ({time.monotonic() - started:.1f} s)")
+        self._print_logins(logins, password)
+
+    def _print_logins(self, logins, password):
         self.stdout.write(_("Demo logins (password: %(password)s):") % {"password": password})
         for login in logins:
             self.stdout.write(f"  {login.username:<10} {login.role} · {login.name} · {login.branch}")

@@ -1,0 +1,156 @@
+"""Bulk loading for demo data and imports: PostgreSQL's COPY where available, batched INSERTs elsewhere.
+
+Rows are tuples in the order of ``columns`` (model field names; a foreign key is given as its id). Values are
+passed to COPY in its text format and to INSERT as parameters, never spliced into SQL.
+"""
+
+import io
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import islice
+
+from django.core.management.color import no_style
+from django.db import connection
+from django.db.models import Model
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return r"\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | int | float):
+        return str(value)
+    text = str(value)
+    if any(ch in text for ch in "\\\t\n\r"):
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def column_names(model: type[Model], columns: Sequence[str]) -> list[str]:
+    return [model._meta.get_field(name).column for name in columns]
+
+
+@dataclass
+class Payload:
+    """Rows of one table, formatted for loading: COPY text on PostgreSQL, adapted tuples elsewhere. Formatting
+    is separate from loading so that a producer thread can prepare the next batch while this one loads."""
+
+    model: type[Model]
+    columns: list[str]
+    text: str = ""
+    rows: list = field(default_factory=list)
+    count: int = 0
+
+
+def prepare(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence]) -> Payload:
+    columns = list(columns)
+    if connection.vendor == "postgresql":
+        lines = ["\t".join(_copy_text(v) for v in row) for row in rows]
+        return Payload(model, columns, text="\n".join(lines) + ("\n" if lines else ""), count=len(lines))
+    adapted = [tuple(_sqlite_value(v) for v in row) for row in rows]
+    return Payload(model, columns, rows=adapted, count=len(adapted))
+
+
+def load(payload: Payload) -> int:
+    """Write a prepared payload; returns the number of rows."""
+    if not payload.count:
+        return 0
+    qn = connection.ops.quote_name
+    table = qn(payload.model._meta.db_table)
+    cols = ", ".join(qn(c) for c in column_names(payload.model, payload.columns))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN", io.StringIO(payload.text))  # names from _meta
+        else:
+            placeholders = ", ".join(["%s"] * len(payload.columns))
+            cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({placeholders})", payload.rows)  # noqa: S608
+    return payload.count
+
+
+def load_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence], *, batch: int = 50_000) -> int:
+    """Insert rows into the model's table in batches; returns the number of rows written."""
+    total = 0
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, batch)):
+        total += load(prepare(model, columns, chunk))
+    return total
+
+
+def _sqlite_value(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+def next_id(model: type[Model]) -> int:
+    last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return (last or 0) + 1
+
+
+def reset_sequence(model: type[Model]) -> None:
+    """After rows were written with explicit ids, move the id sequence past them (PostgreSQL)."""
+    statements = connection.ops.sequence_reset_sql(no_style(), [model])
+    if statements:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+
+@contextmanager
+def bulk_load_mode(*models: type[Model]):
+    """Load many rows fast on PostgreSQL: the models' indexes and unique constraints (and the primary key of a
+    table no foreign key points at) are dropped, and rebuilt once at the end (one sort instead of millions of
+    index insertions); foreign-key triggers are skipped when the connection may do so (superuser). Use inside ``transaction.atomic()``: PostgreSQL DDL is
+    transactional, so a failed load leaves the indexes as they were. Elsewhere it does nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    qn = connection.ops.quote_name
+    saved: list[str] = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        try:
+            cursor.execute("SAVEPOINT bulk_replica")
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute("RELEASE SAVEPOINT bulk_replica")
+        except Exception:  # noqa: BLE001 - not a superuser: foreign keys are checked row by row
+            cursor.execute("ROLLBACK TO SAVEPOINT bulk_replica")
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute(
+                """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                   WHERE conrelid = %s::regclass AND (contype = 'u' OR (contype = 'p' AND NOT EXISTS (
+                       SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = %s::regclass)))""",
+                [table, table],
+            )
+            for name, definition in cursor.fetchall():
+                saved.append(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+                cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+            cursor.execute(
+                """SELECT i.indexname, i.indexdef FROM pg_indexes i
+                   WHERE i.tablename = %s AND i.schemaname = current_schema()
+                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname
+                                     AND c.conrelid = %s::regclass)""",
+                [table, table],
+            )
+            for name, definition in cursor.fetchall():
+                saved.append(definition)
+                cursor.execute(f"DROP INDEX {qn(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for statement in saved:
+            cursor.execute(statement)
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")

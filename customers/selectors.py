@@ -1,0 +1,222 @@
+"""Reads of customers. Everything starts from ``customers_visible_to(user)``: the one visibility rule."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import F, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from relationships.models import Staff
+from relationships.selectors import staff_of
+
+from . import pii, validators
+from .models import AccessLog, AssetSnapshot, Customer, Holding
+
+SORTS = {
+    "-aum": ("-aum", "pk"),
+    "aum": ("aum", "pk"),
+    "name": ("name", "pk"),
+    # "Longest without contact" puts the never-contacted first.
+    "-last_contacted_at": (F("last_contacted_at").desc(nulls_last=True), "pk"),
+    "last_contacted_at": (F("last_contacted_at").asc(nulls_first=True), "pk"),
+}
+
+
+def _secondary_customer_ids(staff: Staff):
+    """Customers where ``staff`` is an active secondary RM (协管户): filled in by the portfolio assignments."""
+    return Customer.objects.none().values("pk")
+
+
+def customers_visible_to(user) -> QuerySet[Customer]:
+    """The one visibility rule for customers (DESIGN §4).
+
+    - RM: customers whose primary RM they are, plus those where they are an active secondary RM.
+    - Branch head and complaints officer: customers of their branch and every branch below it.
+    - Admin/HQ: everyone.
+    - Anyone else (no staff record, or left): nobody.
+    """
+    staff = staff_of(user)
+    if staff is None or not staff.is_active_staff:
+        return Customer.objects.none()
+    if staff.sees_everything:
+        return Customer.objects.all()
+    if staff.role in (Staff.Role.HEAD, Staff.Role.OFFICER):
+        return Customer.objects.in_subtree_of(staff.branch)
+    if staff.role == Staff.Role.RM:
+        return Customer.objects.filter(Q(primary_rm=staff) | Q(pk__in=_secondary_customer_ids(staff)))
+    return Customer.objects.none()
+
+
+def customer_get_visible(user, pk) -> Customer:
+    """One customer the user may see, or 404."""
+    return get_object_or_404(customers_visible_to(user).select_related("segment", "branch", "primary_rm"), pk=pk)
+
+
+def search_condition(term: str) -> Q:
+    """What a search term can mean, each alternative served by an index:
+    a name prefix, a customer number, a mobile or a full ID number (keyed hashes), or an ID number's last 4."""
+    term = term.strip()
+    if not term:
+        return Q()
+    upper = term.upper()
+    condition = Q(name__startswith=term) | Q(customer_no=upper)
+    if re.fullmatch(r"[0-9]{3}[0-9X]", upper):
+        condition |= Q(id_last4=upper)
+    try:
+        condition |= Q(mobile_hash=pii.search_hash("mobile", validators.validate_mobile(term)))
+    except validators.ValidationError:
+        pass
+    if len(upper) >= 5:
+        hashes = [pii.search_hash(id_type, upper) for id_type in Customer.IdType.values]
+        condition |= Q(id_number_hash__in=hashes)
+    return condition
+
+
+@dataclass
+class CustomerFilters:
+    q: str = ""
+    kind: str = ""
+    segment: object = None
+    branch: object = None
+    rm: object = None
+    lifecycle: str = ""
+    risk_level: str = ""
+    aum_min: Decimal | None = None
+    aum_max: Decimal | None = None
+    sort: str = "-aum"
+
+    def describe(self) -> dict:
+        """The filters in a form fit for the access log: a term that looks like a number is masked."""
+        from .masking import mask_search_term
+
+        out = {}
+        for key, value in self.__dict__.items():
+            if value in ("", None):
+                continue
+            if key == "q":
+                value = mask_search_term(value)
+            out[key] = str(getattr(value, "pk", value))
+        return out
+
+
+def customer_list(user, filters: CustomerFilters) -> QuerySet[Customer]:
+    qs = customers_visible_to(user)
+    if filters.q:
+        qs = qs.filter(search_condition(filters.q))
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.segment:
+        qs = qs.filter(segment=filters.segment)
+    if filters.branch:
+        qs = qs.in_subtree_of(filters.branch)
+    if filters.rm:
+        qs = qs.filter(primary_rm=filters.rm)
+    if filters.lifecycle:
+        qs = qs.filter(lifecycle=filters.lifecycle)
+    if filters.risk_level:
+        qs = qs.filter(risk_level=filters.risk_level)
+    if filters.aum_min is not None:
+        qs = qs.filter(aum__gte=filters.aum_min)
+    if filters.aum_max is not None:
+        qs = qs.filter(aum__lte=filters.aum_max)
+    return qs.with_list_columns().order_by(*SORTS.get(filters.sort, SORTS["-aum"]))
+
+
+@dataclass
+class HistoryEntry:
+    at: object
+    user: object
+    kind: str
+    changes: list = field(default_factory=list)
+
+
+HISTORY_HIDDEN = {"updated_at", "updated_by", "id_last4", "aum_as_of"}
+
+
+def _history(customer: Customer, limit: int = 10) -> list[HistoryEntry]:
+    """The latest changes, newest first, each with (field label, old, new) in readable form: choices by their
+    label and foreign keys by name (one query per related model, whatever the number of entries)."""
+    records = list(
+        customer.history.select_related("history_user__staff").order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    raw: list[tuple[object, list]] = []
+    related_ids: dict[type, set] = {}
+    for newer, older in zip(records[:limit], records[1 : limit + 1] + [None], strict=False):
+        changes = []
+        if older is not None:
+            for change in newer.diff_against(older).changes:
+                if change.field in HISTORY_HIDDEN:
+                    continue
+                model_field = Customer._meta.get_field(change.field)
+                changes.append((model_field, change.old, change.new))
+                if model_field.is_relation:
+                    related_ids.setdefault(model_field.related_model, set()).update({change.old, change.new} - {None})
+        raw.append((newer, changes))
+    names = {
+        model: {obj.pk: str(obj) for obj in model.objects.filter(pk__in=ids)} for model, ids in related_ids.items()
+    }
+
+    def readable(model_field, value):
+        if value in (None, ""):
+            return ""
+        if model_field.is_relation:
+            return names[model_field.related_model].get(value, value)
+        if model_field.choices:
+            return dict(model_field.flatchoices).get(value, value)
+        return value
+
+    return [
+        HistoryEntry(
+            at=record.history_date,
+            user=record.history_user,
+            kind=record.history_type,
+            changes=[(f.verbose_name, readable(f, old), readable(f, new)) for f, old, new in changes],
+        )
+        for record, changes in raw
+    ]
+
+
+@dataclass
+class Customer360:
+    customer: Customer
+    holdings: list[Holding]
+    trend: list[tuple[str, float]]
+    history: list[HistoryEntry]
+    tags: list
+    unsuitable_count: int
+    maturing_soon: int
+    recent_reveals: list[AccessLog]
+
+
+def customer_360(user, pk) -> Customer360:
+    """Everything on the customer's 360° page, in a fixed number of queries."""
+    customer = customer_get_visible(user, pk)
+    holdings = list(customer.holdings.select_related("product").order_by("maturity_on", "pk"))
+    for holding in holdings:
+        holding.customer = customer  # suitability reads the customer's risk tolerance
+    since = timezone.localdate() - timedelta(days=90)
+    trend = [
+        (d.isoformat(), float(a))
+        for d, a in AssetSnapshot.objects.filter(customer=customer, date__gte=since)
+        .order_by("date")
+        .values_list("date", "aum")
+    ]
+    soon = timezone.localdate() + timedelta(days=30)
+    return Customer360(
+        customer=customer,
+        holdings=holdings,
+        trend=trend,
+        history=_history(customer),
+        tags=list(customer.tags.all()),
+        unsuitable_count=sum(h.is_unsuitable for h in holdings),
+        maturing_soon=sum(1 for h in holdings if h.maturity_on and h.maturity_on <= soon),
+        recent_reveals=list(customer.access_logs.order_by("-created_at")[:5]),
+    )
+
+
+def duplicate_pointer(user, existing: Customer) -> Customer | None:
+    """The existing customer behind a duplicate identifier, if the user may open it."""
+    return customers_visible_to(user).filter(pk=existing.pk).first()

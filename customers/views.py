@@ -1,0 +1,203 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from crm_site.pagination import paginate
+from relationships.models import Staff
+from relationships.permissions import EVERY_ROLE, RoleRequiredMixin
+
+from . import exports, selectors, services
+from .forms import CustomerFilterForm, RevealForm, customer_form_class, initial_from
+from .models import AccessLog, Customer
+from .permissions import revealable_fields
+
+EDITORS = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
+EXPORTERS = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+class CustomerListView(RoleRequiredMixin, TemplateView):
+    template_name = "customers/customer_list.html"
+    allowed_roles = EVERY_ROLE
+    per_page = 50
+
+    def get_context_data(self, **kwargs):
+        form = CustomerFilterForm(self.request.GET or None, user=self.request.user)
+        customers = selectors.customer_list(
+            self.request.user, form.filters() if form.is_bound else selectors.CustomerFilters()
+        )
+        page = paginate(customers, self.request.GET.get("page"), self.per_page)
+        return super().get_context_data(
+            form=form, page_obj=page, can_export=self.request.user.staff.role in EXPORTERS, **kwargs
+        )
+
+
+class CustomerExportView(RoleRequiredMixin, View):
+    """The filtered list as .xlsx: masked, and written to the access log."""
+
+    allowed_roles = EXPORTERS
+
+    def get(self, request):
+        form = CustomerFilterForm(request.GET or None, user=request.user)
+        filters = form.filters() if form.is_bound else selectors.CustomerFilters()
+        customers = selectors.customer_list(request.user, filters)
+        limit = settings.EXPORT_MAX_ROWS
+        rows = customers[: limit + 1].count()
+        if rows > limit:
+            messages.error(
+                request,
+                _("The list has more than %(limit)s customers. Narrow the filters to export it.")
+                % {"limit": f"{limit:,}"},
+            )
+            return redirect(reverse("customers:customer-list") + "?" + request.GET.urlencode())
+        services.access_log_record(
+            actor=request.user,
+            action=AccessLog.Action.EXPORT,
+            reason=_("Customer list export"),
+            detail={"filters": filters.describe()},
+            row_count=rows,
+            ip_address=client_ip(request),
+        )
+        return exports.customers_xlsx(customers)
+
+
+def detail_context(request, pk, *, revealed: dict | None = None) -> dict:
+    view = selectors.customer_360(request.user, pk)
+    return {
+        "view": view,
+        "customer": view.customer,
+        "revealable": revealable_fields(request.user),
+        "can_edit": request.user.staff.role in EDITORS,
+        "revealed": revealed or {},
+        "reveal_form": RevealForm(),
+    }
+
+
+class CustomerDetailView(RoleRequiredMixin, TemplateView):
+    """The customer's 360° page."""
+
+    template_name = "customers/customer_detail.html"
+    allowed_roles = EVERY_ROLE
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**detail_context(self.request, self.kwargs["pk"]), **kwargs)
+
+
+class CustomerFormMixin(RoleRequiredMixin):
+    template_name = "customers/customer_form.html"
+    allowed_roles = EDITORS
+
+    def render_form(self, form, *, customer=None, duplicate=None, status=200):
+        return render(
+            self.request,
+            self.template_name,
+            {"form": form, "customer": customer, "kind": form.kind, "duplicate": duplicate},
+            status=status,
+        )
+
+    def save(self, form, call):
+        """Run the service; its validation errors become form errors (never a 500)."""
+        try:
+            return call(), None
+        except services.DuplicateIdentifier as e:
+            for field, errors in e.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            return None, selectors.duplicate_pointer(self.request.user, e.existing)
+        except ValidationError as e:
+            if hasattr(e, "error_dict"):
+                for field, errors in e.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, e)
+            return None, None
+
+
+class CustomerCreateView(CustomerFormMixin, View):
+    def kind(self):
+        kind = self.request.GET.get("kind") or self.request.POST.get("kind") or Customer.Kind.INDIVIDUAL
+        if kind not in Customer.Kind.values:
+            raise Http404
+        return kind
+
+    def build(self, data=None):
+        form = customer_form_class(self.kind())(data, user=self.request.user)
+        form.kind = self.kind()
+        return form
+
+    def get(self, request):
+        return self.render_form(self.build())
+
+    def post(self, request):
+        form = self.build(request.POST)
+        if not form.is_valid():
+            return self.render_form(form)
+        data = form.service_fields()
+        customer, duplicate = self.save(
+            form,
+            lambda: services.customer_create(
+                actor=request.user, kind=form.kind, name=data.pop("name"), branch=data.pop("branch"), **data
+            ),
+        )
+        if customer is None:
+            return self.render_form(form, duplicate=duplicate)
+        messages.success(request, _("Customer %(name)s registered.") % {"name": customer.name})
+        return redirect("customers:customer-detail", pk=customer.pk)
+
+
+class CustomerUpdateView(CustomerFormMixin, View):
+    def build(self, customer, data=None):
+        form = customer_form_class(customer.kind)(
+            data, user=self.request.user, instance=customer, initial=initial_from(customer)
+        )
+        form.kind = customer.kind
+        return form
+
+    def get(self, request, pk):
+        customer = selectors.customer_get_visible(request.user, pk)
+        return self.render_form(self.build(customer), customer=customer)
+
+    def post(self, request, pk):
+        customer = selectors.customer_get_visible(request.user, pk)
+        form = self.build(customer, request.POST)
+        if not form.is_valid():
+            return self.render_form(form, customer=customer)
+        updated, duplicate = self.save(
+            form, lambda: services.customer_update(actor=request.user, customer=customer, **form.service_fields())
+        )
+        if updated is None:
+            return self.render_form(form, customer=customer, duplicate=duplicate)
+        messages.success(request, _("Changes saved."))
+        return redirect("customers:customer-detail", pk=customer.pk)
+
+
+class CustomerRevealView(RoleRequiredMixin, View):
+    """Shows a masked identifier in full after the user gives a reason; the reveal is logged first.
+    Over htmx it answers with the fragment that replaces the masked value; without htmx, the whole page."""
+
+    allowed_roles = EVERY_ROLE
+    fragment = "customers/partials/_reveal.html"
+
+    def post(self, request, pk):
+        customer = selectors.customer_get_visible(request.user, pk)
+        form = RevealForm(request.POST)
+        if not form.is_valid():
+            context = {"customer": customer, "reveal_form": form, "field": request.POST.get("field", "")}
+            if request.htmx:
+                return render(request, self.fragment, context)
+            return render(request, "customers/customer_detail.html", detail_context(request, pk) | context, status=400)
+        field = form.cleaned_data["field"]
+        value = services.customer_reveal(
+            actor=request.user, customer=customer, field=field, reason=form.reason_text(), ip_address=client_ip(request)
+        )
+        if request.htmx:
+            return render(request, self.fragment, {"customer": customer, "field": field, "value": value})
+        return render(request, "customers/customer_detail.html", detail_context(request, pk, revealed={field: value}))
