@@ -18,7 +18,12 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem("home", _("Home"), "house"),
+    NavItem("relationships:my-customers", _("My customers"), "person-lines-fill"),
+    NavItem("relationships:my-visits", _("My visits"), "calendar-week"),
     NavItem("customers:customer-list", _("Customers"), "people"),
+    NavItem("relationships:approvals", _("Approvals"), "check2-square"),
+    NavItem("relationships:reassignment-list", _("Reassignments"), "arrow-left-right"),
+    NavItem("relationships:handover-list", _("Handovers"), "box-arrow-right"),
     NavItem("relationships:branch-tree", _("Branches and staff"), "diagram-3"),
 )
 
@@ -45,4 +50,20 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     staff = staff_of(user) if user is not None else None
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
-    return {"current_staff": staff, "nav_items": items_for(staff), "current_view_name": current}
+    return {
+        "current_staff": staff,
+        "nav_items": items_for(staff),
+        "current_view_name": current,
+        "unread_notifications": _unread(staff),
+    }
+
+
+def _unread(staff):
+    """The bell's number, counted lazily: only pages that show the navigation pay for the query."""
+    from django.utils.functional import SimpleLazyObject
+
+    from relationships.selectors import unread_notifications
+
+    if staff is None or not staff.is_active_staff:
+        return 0
+    return SimpleLazyObject(lambda: unread_notifications(staff))

@@ -45,8 +45,9 @@ class CustomerAdmin(SimpleHistoryAdmin, BigTableAdmin):
     list_select_related = ("segment", "branch", "primary_rm")
     search_fields = ("=customer_no", "^name")
     search_help_text = _("Customer number, the start of the name, a mobile or ID number, or the ID's last 4")
-    autocomplete_fields = ("branch", "primary_rm")
     readonly_fields = (
+        "branch",
+        "primary_rm",
         "customer_no",
         "kind",
         "id_type",

@@ -20,8 +20,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm_site.bulk import bulk_load_mode, load, next_id, prepare, reset_sequence
-from relationships.demo import GIVEN, SURNAMES
-from relationships.models import Branch, Staff
+from relationships.demo import (
+    ASSIGNMENT_COLUMNS,
+    FOLLOW_UP_COLUMNS,
+    GIVEN,
+    INTERACTION_COLUMNS,
+    RATING_COLUMNS,
+    SURNAMES,
+    customer_relationship_rows,
+    relationship_reference,
+)
+from relationships.models import Assignment, Branch, FollowUp, Interaction, SatisfactionRating, Staff
 
 from . import masking, pii
 from .models import AssetSnapshot, Customer, Holding, Product, Segment, Tag
@@ -114,46 +123,39 @@ def seed_customers(*, n: int, seed: int, out=print) -> dict:
     existing = Customer.objects.filter(customer_no__regex=r"^9\d{11}$").count()
     if existing >= n:
         return {"customers": 0}
-    rms = list(Staff.objects.filter(role=Staff.Role.RM, status=Staff.Status.ACTIVE).order_by("employee_no"))
-    if not rms:
-        raise RuntimeError("seed the organisation first")
-    reference = {
-        "rms": rms,
-        "products": products_ensure(),
-        "tags": [Tag.objects.get_or_create(name=name)[0] for name in TAGS],
-        "segments": list(Segment.objects.all()),
-        "today": timezone.localdate(),
-        "tz": timezone.get_current_timezone(),
+    reference = reference_data()
+    first_customer = next_id(Customer)
+    ids = {
+        "holding": next_id(Holding),
+        "assignment": next_id(Assignment),
+        "interaction": next_id(Interaction),
+        "follow_up": next_id(FollowUp),
+        "rating": next_id(SatisfactionRating),
     }
-    first_customer, first_holding = next_id(Customer), next_id(Holding)
     batches: queue.Queue = queue.Queue(maxsize=2)
     failure: list[BaseException] = []
 
     def produce():
         try:
-            holding_id = first_holding
             for start in range(existing, n, BATCH):
                 stop = min(start + BATCH, n)
-                batch = _batch(start, stop, first_customer + start - existing, holding_id, seed, reference)
-                holding_id += batch["holdings"].count
-                batches.put(batch)
+                batches.put(_batch(start, stop, first_customer + start - existing, ids, seed, reference))
         except BaseException as exc:  # noqa: BLE001 - handed to the loading thread
             failure.append(exc)
         finally:
             batches.put(None)
 
-    written = {"customers": 0, "holdings": 0, "snapshots": 0, "tags": 0}
+    written = dict.fromkeys(["customers", "holdings", "snapshots", "tags", *RELATIONSHIP_TABLES], 0)
     seconds = {"load": 0.0, "snapshots": 0.0, "indexes": 0.0}
     producer = threading.Thread(target=produce, name="seed-producer", daemon=True)
     producer.start()
     # A large load rebuilds the indexes once at the end instead of updating them row by row.
     mode = bulk_load_mode if n - existing >= 100_000 else (lambda *models: nullcontext())
-    with transaction.atomic(), mode(Customer, Holding, AssetSnapshot, Customer.tags.through):
+    with transaction.atomic(), mode(*LOADED_MODELS):
         while (batch := batches.get()) is not None:
             clock = time.monotonic()
-            written["customers"] += load(batch["customers"])
-            written["holdings"] += load(batch["holdings"])
-            written["tags"] += load(batch["tags"])
+            for name, payload in batch["payloads"].items():
+                written[name] += load(payload)
             seconds["load"] += time.monotonic() - clock
             clock = time.monotonic()
             written["snapshots"] += snapshots_generate(
@@ -163,14 +165,15 @@ def seed_customers(*, n: int, seed: int, out=print) -> dict:
             out(f"  customers {batch['stop']:,}/{n:,}")
         if failure:
             raise failure[0]
-        for model in (Customer, Holding, AssetSnapshot):
-            reset_sequence(model)
+        for model in LOADED_MODELS:
+            if model is not Customer.tags.through:
+                reset_sequence(model)
         out("  indexes …")
         clock = time.monotonic()
     seconds["indexes"] = time.monotonic() - clock
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for model in (Customer, Holding, AssetSnapshot, Customer.tags.through, Branch, Staff):
+            for model in (*LOADED_MODELS, Branch, Staff):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
     written["seconds"] = {k: round(v, 1) for k, v in seconds.items()}
     return written
@@ -179,28 +182,66 @@ def seed_customers(*, n: int, seed: int, out=print) -> dict:
 BATCH = 50_000
 
 
-def _batch(start: int, stop: int, first_id: int, holding_id: int, seed: int, ref: dict) -> dict:
-    """Customers start..stop-1 (ids from first_id), their holdings and tags, formatted for loading."""
+def reference_data() -> dict:
+    """What every batch needs, loaded once: RMs, products, tags, tiers, and the relationships' references."""
+    rms = list(Staff.objects.filter(role=Staff.Role.RM, status=Staff.Status.ACTIVE).order_by("employee_no"))
+    if not rms:
+        raise RuntimeError("seed the organisation first")
+    return {
+        "rms": rms,
+        "products": products_ensure(),
+        "tags": [Tag.objects.get_or_create(name=name)[0] for name in TAGS],
+        "segments": list(Segment.objects.all()),
+        "today": timezone.localdate(),
+        "tz": timezone.get_current_timezone(),
+        **relationship_reference(),
+    }
+
+
+RELATIONSHIP_TABLES = {
+    "assignments": (Assignment, ASSIGNMENT_COLUMNS),
+    "interactions": (Interaction, INTERACTION_COLUMNS),
+    "follow_ups": (FollowUp, FOLLOW_UP_COLUMNS),
+    "ratings": (SatisfactionRating, RATING_COLUMNS),
+}
+LOADED_MODELS = (
+    Customer,
+    Holding,
+    AssetSnapshot,
+    Customer.tags.through,
+    Assignment,
+    Interaction,
+    FollowUp,
+    SatisfactionRating,
+)
+
+
+def _batch(start: int, stop: int, first_id: int, ids: dict, seed: int, ref: dict) -> dict:
+    """Customers start..stop-1 (ids from first_id) with their holdings, tags and relationship data (portfolio
+    history, a year of interactions, follow-ups, ratings), formatted for loading. ``ids`` is advanced."""
     customers, holdings, tag_rows = [], [], []
+    related: dict[str, list] = {name: [] for name in RELATIONSHIP_TABLES}
     for offset, i in enumerate(range(start, stop)):
         cid = first_id + offset
         rng = random.Random(seed * 1_000_003 + i)
-        row, risk = _customer_row(i, cid, rng, ref["rms"], ref["segments"], ref["today"], ref["tz"])
-        customers.append(row)
-        for h in _holdings(cid, rng, ref["products"], risk, row, ref["today"]):
-            holdings.append((holding_id, *h))
-            holding_id += 1
+        values, risk = _customer_row(i, cid, rng, ref["rms"], ref["segments"], ref["today"], ref["tz"])
+        for h in _holdings(cid, rng, ref["products"], risk, values, ref["today"]):
+            holdings.append((ids["holding"], *h))
+            ids["holding"] += 1
         if rng.random() < 0.25:
             for tag in rng.sample(ref["tags"], rng.randint(1, 2)):
                 tag_rows.append((cid, tag.pk))
-    return {
+        for name, rows in customer_relationship_rows(values, rng, ref, ids).items():
+            related[name].extend(rows)
+        customers.append(tuple(values[c] for c in CUSTOMER_COLUMNS))
+    payloads = {
         "customers": prepare(Customer, CUSTOMER_COLUMNS, customers),
         "holdings": prepare(Holding, HOLDING_COLUMNS, holdings),
         "tags": prepare(Customer.tags.through, ["customer", "tag"], tag_rows),
-        "first_id": first_id,
-        "last_id": first_id + (stop - start) - 1,
-        "stop": stop,
     }
+    for name, (model, columns) in RELATIONSHIP_TABLES.items():
+        payloads[name] = prepare(model, columns, related[name])
+    return {"payloads": payloads, "first_id": first_id, "last_id": first_id + (stop - start) - 1, "stop": stop}
 
 
 CUSTOMER_COLUMNS = [
@@ -220,13 +261,6 @@ def _customer_row(i, cid, rng, rms, segments, today, tz):
     aum = aum_for(rng) * (5 if corporate else 1)
     lifecycle = rng.choices([x for x, _ in LIFECYCLES], weights=[w for _, w in LIFECYCLES])[0]
     created = datetime.combine(today - timedelta(days=rng.randint(30, 3650)), clock_time(9, 0), tzinfo=tz)
-    contacted = (
-        datetime.combine(
-            today - timedelta(days=rng.randint(0, 500)), clock_time(rng.randint(9, 17), rng.randint(0, 59)), tzinfo=tz
-        )
-        if rng.random() < 0.9
-        else None
-    )
     phone = mobile(i)
     common = {
         "mobile_enc": pii.encrypt(phone),
@@ -280,7 +314,7 @@ def _customer_row(i, cid, rng, rms, segments, today, tz):
         "lifecycle": lifecycle,
         "aum": aum,
         "aum_as_of": today,
-        "last_contacted_at": contacted,
+        "last_contacted_at": None,  # set from the generated interactions
         "notes": "",
         "address": address,
         "created_at": created,
@@ -289,11 +323,11 @@ def _customer_row(i, cid, rng, rms, segments, today, tz):
         **ind,
         **corp,
     }
-    return tuple(values[c] for c in CUSTOMER_COLUMNS), risk
+    return values, risk
 
 
-def _holdings(cid, rng, products, risk, row, today):
-    aum = row[CUSTOMER_COLUMNS.index("aum")]
+def _holdings(cid, rng, products, risk, values, today):
+    aum = values["aum"]
     count = rng.choices([0, 1, 2, 3, 4], weights=[10, 35, 30, 17, 8])[0]
     level = int(risk[1]) if risk else 2
     for _ in range(count):

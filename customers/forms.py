@@ -110,6 +110,8 @@ class CustomerBaseForm(forms.Form):
             self.fields["branch"].queryset = branches_visible_to(user)
             self.fields["primary_rm"].queryset = Staff.objects.filter(pk=staff.pk)
         if instance is not None:
+            # The RM and branch change through a reassignment request, not by editing the customer.
+            del self.fields["branch"], self.fields["primary_rm"]
             self.fields["mobile"].help_text = _("Now %(masked)s. Leave empty to keep it.") % {
                 "masked": instance.mobile_masked or "—"
             }
@@ -187,9 +189,9 @@ def customer_form_class(kind: str):
 
 
 def initial_from(customer: Customer) -> dict:
-    names = [n for n in customer_form_class(customer.kind).base_fields if n not in ("mobile", "id_number", "tags")]
+    skip = ("mobile", "id_number", "tags", "branch", "primary_rm")
+    names = [n for n in customer_form_class(customer.kind).base_fields if n not in skip]
     initial = {n: getattr(customer, n) for n in names}
-    initial["branch"], initial["primary_rm"] = customer.branch_id, customer.primary_rm_id
     initial["tags"] = [t.name for t in customer.tags.all()]
     return initial
 

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -266,6 +267,15 @@ class Customer(models.Model):
             - self.birth_date.year
             - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
         )
+
+    @property
+    def contact_overdue(self) -> bool:
+        """Not contacted within the tier's contact policy (needs the segment loaded)."""
+        if self.segment is None:
+            return False
+        if self.last_contacted_at is None:
+            return True
+        return timezone.now() - self.last_contacted_at > timedelta(days=self.segment.contact_policy_days)
 
     @property
     def risk_expired(self) -> bool:

@@ -192,12 +192,24 @@ def customer_create(
         Customer.history.filter(id=customer.pk).update(customer_no=customer.customer_no)
     if tags:
         customer.tags.set(tags_get_or_create(tags))
+    if customer.primary_rm is not None:
+        from relationships.services import assignment_open_primary
+
+        assignment_open_primary(customer=customer, staff=customer.primary_rm, reason=_("Registered"), now=now)
     return customer
+
+
+# A customer changes RM (and with it home branch) only through an approved reassignment or handover.
+NOT_CHANGED_BY_UPDATE = ("primary_rm", "branch")
 
 
 @transaction.atomic
 def customer_update(*, actor, customer: Customer, **fields) -> Customer:
-    """Change a customer's details. An identifier passed as UNCHANGED (or omitted) keeps its stored value."""
+    """Change a customer's details. An identifier passed as UNCHANGED (or omitted) keeps its stored value. The RM
+    and home branch are not changed here: that takes an approved reassignment (relationships)."""
+    moved = set(fields) & set(NOT_CHANGED_BY_UPDATE)
+    if moved:
+        raise ValidationError(_("The RM and branch change only through an approved reassignment request."))
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     tags = _apply(customer, fields)
     _check_duplicates(customer)

@@ -9,6 +9,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from crm_site.pagination import paginate
+from crm_site.service_errors import apply_to_form
 from relationships.models import Staff
 from relationships.permissions import EVERY_ROLE, RoleRequiredMixin
 
@@ -71,8 +72,15 @@ class CustomerExportView(RoleRequiredMixin, View):
 
 
 def detail_context(request, pk, *, revealed: dict | None = None) -> dict:
+    from relationships.permissions import customer_actions
+    from relationships.selectors import customer_relationship, rms_visible_to
+
     view = selectors.customer_360(request.user, pk)
+    actions = customer_actions(request.user, view.customer)
     return {
+        **actions,
+        "rel": customer_relationship(request.user, view.customer),
+        "secondary_choices": rms_visible_to(request.user) if actions.get("can_add_secondary") else [],
         "view": view,
         "customer": view.customer,
         "revealable": revealable_fields(request.user),
@@ -109,15 +117,10 @@ class CustomerFormMixin(RoleRequiredMixin):
         try:
             return call(), None
         except services.DuplicateIdentifier as e:
-            for field, errors in e.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_to_form(form, e)
             return None, selectors.duplicate_pointer(self.request.user, e.existing)
         except ValidationError as e:
-            if hasattr(e, "error_dict"):
-                for field, errors in e.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, e)
+            apply_to_form(form, e)
             return None, None
 
 

@@ -219,3 +219,169 @@ def demo_logins() -> list[DemoLogin]:
         for name in DEMO_USERNAMES
         if name in staff
     ]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Per-customer relationship data for seed_demo --customers (called by customers.demo for every customer)
+# ----------------------------------------------------------------------------------------------------------------
+
+CHANNELS = (
+    ["phone"] * 35 + ["wechat"] * 25 + ["counter"] * 15 + ["visit"] * 10 + ["sms"] * 10 + ["event"] * 3 + ["email"] * 2
+)
+PURPOSES = ["maintenance"] * 40 + ["marketing"] * 25 + ["service"] * 20 + ["care"] * 10 + ["complaint"] * 5
+OUTCOMES = ["reached"] * 60 + ["no_answer"] * 15 + ["interested"] * 12 + ["deal"] * 8 + ["declined"] * 5
+NOTES = (
+    "电话回访，客户近期无资金需求。",
+    "介绍了新发行的稳健理财产品，客户表示考虑。",
+    "客户咨询定期存款到期续存事宜。",
+    "节日问候，客户反馈良好。",
+    "客户关注养老规划，约下周面谈。",
+    "协助客户办理手机银行签约。",
+    "客户对近期服务表示满意。",
+    "提醒客户风险测评即将到期。",
+)
+NEXT_ACTIONS = ("再次电话回访", "约客户到网点面谈", "发送产品说明书", "跟进理财到期续购", "邀请参加客户活动")
+# Interactions a year by tier code: (low, high) of a uniform draw; about 20 on average over the whole book.
+PER_YEAR = {"private": (40, 90), "wealth": (24, 56), "potential": (14, 40), "mass": (10, 30), None: (0, 6)}
+
+INTERACTION_COLUMNS = [
+    "id", "customer", "staff", "channel", "purpose", "occurred_at", "created_at", "updated_at", "outcome", "notes",
+    "next_follow_up_on", "next_action",
+]  # fmt: skip
+ASSIGNMENT_COLUMNS = ["id", "customer", "staff", "role", "started_at", "ended_at", "reason", "end_reason"]
+FOLLOW_UP_COLUMNS = [
+    "id", "customer", "staff", "kind", "due_on", "title", "detail", "source_ref", "dedupe_key", "status", "created_at",
+    "skip_reason",
+]  # fmt: skip
+RATING_COLUMNS = ["id", "customer", "rated_staff", "score", "comment", "recorded_by", "recorded_at"]
+
+
+def relationship_reference() -> dict:
+    """What the per-customer generator needs, loaded once."""
+    from customers.models import Segment
+
+    raters = list(Staff.objects.filter(role__in=[Staff.Role.HEAD, Staff.Role.OFFICER]).values_list("pk", flat=True))
+    return {"segment_codes": dict(Segment.objects.values_list("pk", "code")), "raters": raters}
+
+
+def customer_relationship_rows(values: dict, rng: random.Random, ref: dict, ids: dict) -> dict[str, list]:
+    """Assignments (with some history and secondary RMs), a year of interactions, the follow-ups they ask for,
+    and now and then a satisfaction rating, for one demo customer. ``values`` is the customer row (its
+    last_contacted_at is set here); ``ids`` holds the next id of each table and is advanced."""
+    from datetime import datetime, time, timedelta
+
+    cid, rm_id, created, tz, today = values["id"], values["primary_rm"], values["created_at"], ref["tz"], ref["today"]
+    rms = ref["rms"]
+    rows: dict[str, list] = {"assignments": [], "interactions": [], "follow_ups": [], "ratings": []}
+    # Portfolio history: one customer in ten had another RM before.
+    start = created
+    previous = None
+    if rng.random() < 0.10:
+        previous = rms[rng.randrange(len(rms))].pk
+        if previous != rm_id:
+            start = created + timedelta(days=rng.randint(1, max(1, (datetime.now(tz) - created).days - 1)))
+            rows["assignments"].append(
+                (ids["assignment"], cid, previous, "primary", created, start, "开户登记", "管户调整")
+            )
+            ids["assignment"] += 1
+        else:
+            previous = None
+    rows["assignments"].append(
+        (ids["assignment"], cid, rm_id, "primary", start, None, "开户登记" if previous is None else "管户调整", "")
+    )
+    ids["assignment"] += 1
+    if rng.random() < 0.03:
+        secondary = rms[rng.randrange(len(rms))].pk
+        if secondary != rm_id:
+            rows["assignments"].append((ids["assignment"], cid, secondary, "secondary", start, None, "协管", ""))
+            ids["assignment"] += 1
+    # A year of contact.
+    low, high = PER_YEAR.get(ref["segment_codes"].get(values["segment"]), PER_YEAR[None])
+    if values["lifecycle"] in ("lost", "prospect"):
+        high = low + 2
+    count = rng.randint(low, high) if high > low else low
+    last = None
+    now = datetime.now(tz)
+    random_ = rng.random  # the hot loop of the whole demo: one call per draw, no randrange
+    for _ in range(count):
+        day = today - timedelta(days=int(random_() * 365))
+        at = datetime.combine(day, time(9 + int(random_() * 9), int(random_() * 60)), tzinfo=tz)
+        if at < created or at > now:
+            continue
+        staff = previous if previous is not None and at < start else rm_id
+        outcome = OUTCOMES[int(random_() * 100)]
+        next_on, next_action = None, ""
+        if random_() < 0.05:
+            next_on = day + timedelta(days=3 + int(random_() * 28))
+            next_action = NEXT_ACTIONS[int(random_() * len(NEXT_ACTIONS))]
+        iid = ids["interaction"]
+        ids["interaction"] += 1
+        notes = NOTES[int(random_() * len(NOTES))] if random_() < 0.3 else ""
+        rows["interactions"].append((
+            iid, cid, staff, CHANNELS[int(random_() * 100)], PURPOSES[int(random_() * 100)], at, at, at, outcome,
+            notes, next_on, next_action,
+        ))  # fmt: skip
+        if outcome != "no_answer" and (last is None or at > last):
+            last = at
+        if next_on is not None and next_on >= today - timedelta(days=14):
+            status = "open" if next_on >= today - timedelta(days=7) else "done"
+            rows["follow_ups"].append((
+                ids["follow_up"], cid, rm_id, "manual", next_on, next_action, "{}", f"interaction:{iid}",
+                f"manual:interaction:{iid}", status, at, "",
+            ))  # fmt: skip
+            ids["follow_up"] += 1
+    values["last_contacted_at"] = last
+    if rng.random() < 0.05 and ref["raters"]:
+        score = rng.choices([5, 4, 3, 2, 1], weights=[50, 30, 12, 5, 3])[0]
+        recorded = now - timedelta(days=rng.randrange(180))
+        rows["ratings"].append(
+            (ids["rating"], cid, rm_id, score, "", ref["raters"][rng.randrange(len(ref["raters"]))], recorded)
+        )
+        ids["rating"] += 1
+    return rows
+
+
+def seed_visit_plans(*, seed: int, weeks: int = 4) -> int:
+    """For each RM: reported plans for the past weeks, an approved one this week and a draft for next week."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Customer
+
+    from .models import Interaction, VisitPlan, VisitPlanItem
+    from .services.contact import _touch_last_contact as touch_last_contact
+
+    if VisitPlan.objects.exists():
+        return 0
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    heads = {s.branch_id: s for s in Staff.objects.filter(role=Staff.Role.HEAD)}
+    created = 0
+    for rm in Staff.objects.filter(role=Staff.Role.RM, status=Staff.Status.ACTIVE).select_related("branch"):
+        customers = list(Customer.objects.filter(primary_rm=rm).order_by("-aum").values_list("pk", flat=True)[:40])
+        if not customers:
+            continue
+        reviewer = heads.get(rm.branch_id) or heads.get(rm.branch.parent_id)
+        for week in range(-weeks, 2):
+            day = monday + timedelta(days=7 * week + rng.randint(0, 4))
+            status = "reported" if day < today else ("approved" if week == 0 else "draft")
+            plan = VisitPlan.objects.create(
+                staff=rm, planned_on=day, purpose=rng.choice(["maintenance", "marketing", "care"]), status=status,
+                preparation="准备客户资产配置建议和产品资料", reviewed_by=reviewer if status != "draft" else None,
+            )  # fmt: skip
+            for pk in rng.sample(customers, min(len(customers), rng.randint(2, 5))):
+                interaction = None
+                if status == "reported":
+                    from datetime import datetime, time
+
+                    at = datetime.combine(day, time(rng.randint(9, 16), 0), tzinfo=timezone.get_current_timezone())
+                    interaction = Interaction.objects.create(
+                        customer_id=pk, staff=rm, channel="visit", purpose=plan.purpose, occurred_at=at,
+                        outcome="reached", notes="按计划上门拜访。", created_at=at, updated_at=at,
+                    )  # fmt: skip
+                    touch_last_contact(pk, at)
+                VisitPlanItem.objects.create(plan=plan, customer_id=pk, interaction=interaction)
+            created += 1
+    return created

@@ -1,7 +1,10 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Staff
+from customers.models import Product
+
+from .models import Handover, Interaction, Staff
 
 
 class OrgTreeFilterForm(forms.Form):
@@ -14,3 +17,123 @@ class OrgTreeFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = branch_choices
         self.fields["branch"].label_from_instance = lambda b: "\u3000" * (b.depth - 1) + b.name
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class InteractionForm(forms.Form):
+    """The quick log: a phone-sized form with sensible defaults (now, visit, maintenance)."""
+
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=Interaction.Channel.choices, initial=Interaction.Channel.VISIT
+    )
+    purpose = forms.ChoiceField(
+        label=_("Purpose"), choices=Interaction.Purpose.choices, initial=Interaction.Purpose.MAINTENANCE
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Interaction.Outcome.choices, initial=Interaction.Outcome.REACHED
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When"), widget=LocalDateTimeInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    products = forms.ModelMultipleChoiceField(
+        label=_("Products discussed"),
+        required=False,
+        queryset=Product.objects.filter(is_active=True),
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    next_follow_up_on = forms.DateField(
+        label=_("Next follow-up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    next_action = forms.CharField(label=_("Next action"), required=False, max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and "occurred_at" not in self.initial:
+            self.initial["occurred_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("Score"), coerce=int, choices=[(i, "★" * i) for i in range(5, 0, -1)], widget=forms.RadioSelect
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=300)
+
+
+class ReassignmentForm(forms.Form):
+    to_staff = forms.ModelChoiceField(label=_("New RM"), queryset=None)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+
+    def __init__(self, *args, rm_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_staff"].queryset = rm_choices
+        self.fields["to_staff"].label_from_instance = lambda s: f"{s.name} · {s.branch.name}"
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
+class LeavingForm(forms.Form):
+    last_day = forms.DateField(
+        label=_("Last working day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+
+class HandoverForm(forms.Form):
+    targets = forms.ModelMultipleChoiceField(
+        label=_("Receiving RMs"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    method = forms.ChoiceField(label=_("Distribution"), choices=Handover.Method.choices, initial=Handover.Method.EVEN)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def __init__(self, *args, rm_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["targets"].queryset = rm_choices
+        self.fields["targets"].label_from_instance = lambda s: f"{s.name} · {s.branch.name}"
+
+
+class VisitPlanForm(forms.Form):
+    planned_on = forms.DateField(
+        label=_("Visit date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    purpose = forms.ChoiceField(
+        label=_("Purpose"), choices=Interaction.Purpose.choices, initial=Interaction.Purpose.MAINTENANCE
+    )
+    customers = forms.ModelMultipleChoiceField(
+        label=_("Customers to visit"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    preparation = forms.CharField(label=_("What to prepare"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, customer_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customers"].queryset = customer_choices
+        self.fields["customers"].label_from_instance = lambda c: f"{c.name} · {c.customer_no}"
+
+
+class VisitReportLineForm(forms.Form):
+    visited = forms.BooleanField(label=_("Visited"), required=False, initial=True)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Interaction.Outcome.choices, initial=Interaction.Outcome.REACHED
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    next_follow_up_on = forms.DateField(
+        label=_("Next follow-up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+
+class SecondaryForm(forms.Form):
+    staff = forms.ModelChoiceField(label=_("Secondary RM"), queryset=None)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args, rm_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = rm_choices
+        self.fields["staff"].label_from_instance = lambda s: f"{s.name} · {s.branch.name}"

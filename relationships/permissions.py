@@ -24,3 +24,24 @@ class RoleRequiredMixin:
         if not role_allowed(request.user, self.allowed_roles):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+
+LOGGERS = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
+REQUESTERS = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
+
+
+def customer_actions(user, customer) -> dict:
+    """What the user may do on a customer's 360° page (the services check the same rules again)."""
+    from .services.portfolio import may_approve
+
+    staff = staff_of(user)
+    if staff is None or not staff.is_active_staff:
+        return {}
+    own = customer.primary_rm_id == staff.pk
+    return {
+        "can_log": staff.role in LOGGERS,
+        # A rating is recorded after a callback by someone other than the RM rated.
+        "can_rate": not own and customer.primary_rm_id is not None,
+        "can_request_move": (staff.role == Staff.Role.RM and own) or staff.role in (Staff.Role.HEAD, Staff.Role.ADMIN),
+        "can_add_secondary": may_approve(staff, customer.branch),
+    }

@@ -148,7 +148,9 @@ def test_asset_snapshot_updates_current_aum_and_tier(org):
 
 def test_a_stored_resident_id_keeps_deciding_birth_date_and_gender(org):
     c = create(org, id_type="resident_id", id_number=ID)
-    services.customer_update(actor=org.rm_west.user, customer=c, id_number=services.UNCHANGED, birth_date=None, gender="")
+    services.customer_update(
+        actor=org.rm_west.user, customer=c, id_number=services.UNCHANGED, birth_date=None, gender=""
+    )
     c.refresh_from_db()
     assert (c.birth_date, c.gender) == (date(1949, 12, 31), "F")  # an empty form field does not clear them
     with pytest.raises(ValidationError) as exc:

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from customers.demo import seed_customers
-from relationships.demo import demo_logins, rms_for_customers, seed_organisation
+from relationships.demo import demo_logins, rms_for_customers, seed_organisation, seed_visit_plans
 
 
 class Command(BaseCommand):
@@ -27,6 +27,9 @@ class Command(BaseCommand):
         step = time.monotonic()
         written = seed_customers(n=customers, seed=seed, out=self.stdout.write)
         self.stdout.write(f"  customers: {written} in {time.monotonic() - step:.1f} s")
+        step = time.monotonic()
+        plans = seed_visit_plans(seed=seed)
+        self.stdout.write(f"  visit plans: {plans} in {time.monotonic() - step:.1f} s")
         self.stdout.write(self.style.SUCCESS(_("Demo data ready.")) + f" ({time.monotonic() - started:.1f} s)")
         self._print_logins(logins, password)
 

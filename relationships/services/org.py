@@ -12,7 +12,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import PATH_STEP, Branch, Staff
+from ..models import PATH_STEP, Branch, Staff
 
 User = get_user_model()
 
