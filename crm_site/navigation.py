@@ -17,7 +17,7 @@ class NavItem:
 
 
 NAV_ITEMS = (
-    NavItem("home", _("Home"), "house"),
+    NavItem("relationships:today", _("Today"), "sun"),
     NavItem("relationships:my-customers", _("My customers"), "person-lines-fill"),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week"),
     NavItem("customers:customer-list", _("Customers"), "people"),

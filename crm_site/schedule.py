@@ -18,6 +18,7 @@ class Entry:
     hour: str
     description: str
     day_of_week: str = "*"
+    kwargs: str = "{}"
 
 
 DEFAULT_SCHEDULE: tuple[Entry, ...] = (
@@ -34,6 +35,31 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
         minute="30",
         hour="1",
         description="按金融资产重新计算客户分层 / Reassign customer tiers from current AUM",
+    ),
+    Entry(
+        name="reminders: expire and wake follow-ups",
+        task="relationships.tasks.follow_ups_housekeeping",
+        minute="45",
+        hour="5",
+        description="过期的节日/生日/到期提醒自动关闭，推迟的提醒到期恢复 / Close expired reminders, wake snoozed ones",
+    ),
+    *(
+        Entry(
+            name=f"reminders: {kind}",
+            task="relationships.tasks.generate_reminders",
+            minute=str(5 * i),
+            hour="6",
+            description=f"生成跟进提醒（{kind}）/ Generate follow-up reminders ({kind})",
+            kwargs=f'{{"kind": "{kind}"}}',
+        )
+        for i, kind in enumerate(("manual", "contact_policy", "birthday", "holiday", "maturity", "movement", "churn"))
+    ),
+    Entry(
+        name="reminders: morning digest",
+        task="relationships.tasks.digest_dispatch",
+        minute="0",
+        hour="8",
+        description="每日 08:00 向客户经理发送今日待办摘要 / Send every RM the morning digest at 08:00",
     ),
 )
 
@@ -53,7 +79,12 @@ def install(PeriodicTask, CrontabSchedule, entries=DEFAULT_SCHEDULE) -> int:  # 
             timezone=TIMEZONE,
         )
         PeriodicTask.objects.create(
-            name=entry.name, task=entry.task, crontab=crontab, description=entry.description, enabled=True
+            name=entry.name,
+            task=entry.task,
+            crontab=crontab,
+            description=entry.description,
+            kwargs=entry.kwargs,
+            enabled=True,
         )
         created += 1
     return created

@@ -148,7 +148,10 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Future reminders live in the database, never as far-future ETAs (see docs/architecture.md).
-        "visibility_timeout": 3600,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # How often a worker looks for tasks left unacknowledged by a dead worker (interval × throttle seconds).
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }
@@ -166,6 +169,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
@@ -292,6 +296,7 @@ EMAIL_BACKEND = env.str(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm-noreply@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -321,6 +326,18 @@ RISK_ASSESSMENT_VALID_DAYS = env.int("RISK_ASSESSMENT_VALID_DAYS", default=365)
 LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=10_000)
 # An export holds at most this many rows.
 EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=20_000)
+
+# Follow-up reminders (relationships/services/reminders.py; see docs/reminders.md).
+REMINDER_BIRTHDAY_LEAD_DAYS = env.int("REMINDER_BIRTHDAY_LEAD_DAYS", default=3)
+REMINDER_HOLIDAY_LEAD_DAYS = env.int("REMINDER_HOLIDAY_LEAD_DAYS", default=5)
+REMINDER_MATURITY_LEAD_DAYS = env.int("REMINDER_MATURITY_LEAD_DAYS", default=7)
+REMINDER_MOVEMENT_LOOKBACK_DAYS = env.int("REMINDER_MOVEMENT_LOOKBACK_DAYS", default=3)
+CHURN_NO_CONTACT_DAYS = env.int("CHURN_NO_CONTACT_DAYS", default=180)
+CHURN_AUM_DROP_PERCENT = env.int("CHURN_AUM_DROP_PERCENT", default=20)
+HOLIDAY_GREETINGS_INCLUDE_QIXI = env.bool("HOLIDAY_GREETINGS_INCLUDE_QIXI", default=False)
+TODAY_HORIZON_DAYS = env.int("TODAY_HORIZON_DAYS", default=7)
+# Only in the worker-kill test: seconds each digest takes, so that a worker can be killed half-way.
+DIGEST_TEST_DELAY = env.float("DIGEST_TEST_DELAY", default=0.0)
 
 # Demo data password, printed by seed_demo and make run. Only used by seed_demo.
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="Demo@2026crm")

@@ -30,6 +30,7 @@ from relationships.demo import (
     customer_relationship_rows,
     relationship_reference,
 )
+from relationships.greetings import lunar_month_day
 from relationships.models import Assignment, Branch, FollowUp, Interaction, SatisfactionRating, Staff
 
 from . import masking, pii
@@ -247,7 +248,8 @@ def _batch(start: int, stop: int, first_id: int, ids: dict, seed: int, ref: dict
 CUSTOMER_COLUMNS = [
     "id", "customer_no", "kind", "name", "branch", "primary_rm", "segment", "lifecycle", "aum", "aum_as_of",
     "last_contacted_at", "notes", "id_type", "id_number_enc", "id_number_hash", "id_number_masked", "id_last4",
-    "gender", "birth_date", "lunar_birthday", "occupation", "address", "risk_level", "risk_assessed_on",
+    "gender", "birth_date", "birth_md", "lunar_birth_md", "lunar_birthday", "occupation", "address", "risk_level",
+    "risk_assessed_on",
     "risk_expires_on", "mobile_enc", "mobile_hash", "mobile_masked", "credit_code", "legal_representative",
     "industry", "contact_person", "created_at", "updated_at",
 ]  # fmt: skip
@@ -274,7 +276,14 @@ def _customer_row(i, cid, rng, rms, segments, today, tz):
         name = f"杭州{word}{suffix}"
         ind = dict.fromkeys(("id_type", "id_number_enc", "id_number_hash", "id_number_masked", "id_last4", "gender",
                              "occupation", "risk_level"), "")  # fmt: skip
-        ind.update(birth_date=None, lunar_birthday=False, risk_assessed_on=None, risk_expires_on=None)
+        ind.update(
+            birth_date=None,
+            birth_md=None,
+            lunar_birth_md=None,
+            lunar_birthday=False,
+            risk_assessed_on=None,
+            risk_expires_on=None,
+        )
         corp = {
             "credit_code": credit_code(i),
             "legal_representative": rng.choice(SURNAMES) + rng.choice(GIVEN),
@@ -295,6 +304,8 @@ def _customer_row(i, cid, rng, rms, segments, today, tz):
             "id_last4": number[-4:],
             "gender": gender,
             "birth_date": birth,
+            "birth_md": birth.month * 100 + birth.day,
+            "lunar_birth_md": lunar_month_day(birth),
             "lunar_birthday": rng.random() < 0.05,
             "occupation": rng.choice(OCCUPATIONS),
             "risk_level": risk,

@@ -66,6 +66,9 @@ class Segment(models.Model):
         help_text=_("a day-over-day AUM change of at least this amount raises an alert"),
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    holiday_greetings = models.BooleanField(
+        _("holiday greetings"), default=False, help_text=_("customers of this tier get a holiday greeting reminder")
+    )
     history = HistoricalRecords()
     objects = SegmentQuerySet.as_manager()
 
@@ -184,6 +187,10 @@ class Customer(models.Model):
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     lunar_birthday = models.BooleanField(_("celebrates the lunar birthday"), default=False)
+    # The birthday as month*100+day, solar and lunar, kept by set_birth_date: the birthday reminders find the
+    # customers of a day with one indexed lookup instead of date arithmetic over every row.
+    birth_md = models.PositiveSmallIntegerField(null=True, blank=True, editable=False, db_index=True)
+    lunar_birth_md = models.PositiveSmallIntegerField(null=True, blank=True, editable=False, db_index=True)
     occupation = models.CharField(_("occupation"), max_length=50, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     risk_level = models.CharField(_("risk tolerance"), max_length=2, choices=RiskLevel.choices, blank=True)
@@ -252,6 +259,13 @@ class Customer(models.Model):
         self.mobile_enc = pii.encrypt(number)
         self.mobile_hash = pii.search_hash("mobile", number)
         self.mobile_masked = masking.mask_mobile(number)
+
+    def set_birth_date(self, birth_date) -> None:
+        from relationships.greetings import lunar_month_day
+
+        self.birth_date = birth_date
+        self.birth_md = birth_date.month * 100 + birth_date.day if birth_date else None
+        self.lunar_birth_md = lunar_month_day(birth_date) if birth_date else None
 
     def reveal(self, field: str) -> str:
         """The full value of a protected field. Callers log the reveal (customers.services.customer_reveal)."""

@@ -152,6 +152,7 @@ def _apply(customer: Customer, data: dict) -> list[Tag] | None:
     _set_identifiers(customer, data)
     for name, value in data.items():
         setattr(customer, name, value)
+    customer.set_birth_date(customer.birth_date)
     if customer.is_individual and customer.risk_level:
         customer.risk_assessed_on = customer.risk_assessed_on or timezone.localdate()
         customer.risk_expires_on = customer.risk_assessed_on + timedelta(days=settings.RISK_ASSESSMENT_VALID_DAYS)
@@ -341,13 +342,15 @@ def customers_recompute_tiers(*, now: datetime | None = None) -> dict:
 def segments_install_defaults(SegmentModel=Segment) -> int:  # noqa: N803 - a model class (migrations pass theirs)
     """The default tiers, created when missing. Thresholds and policies are data, editable in admin."""
     defaults = [
-        ("mass", "大众客户", "0", "50000", 365, "20000", 1),
-        ("potential", "潜力客户", "50000", "500000", 180, "100000", 2),
-        ("wealth", "财富客户", "500000", "6000000", 90, "300000", 3),
-        ("private", "私行客户", "6000000", None, 30, "1000000", 4),
+        ("mass", "大众客户", "0", "50000", 365, "20000", 1, False),
+        ("potential", "潜力客户", "50000", "500000", 180, "100000", 2, False),
+        ("wealth", "财富客户", "500000", "6000000", 90, "300000", 3, True),
+        ("private", "私行客户", "6000000", None, 30, "1000000", 4, True),
     ]
     created = 0
-    for code, name, lo, hi, days, threshold, order in defaults:
+    fields = {f.name for f in SegmentModel._meta.get_fields()}
+    for code, name, lo, hi, days, threshold, order, greet in defaults:
+        extra = {"holiday_greetings": greet} if "holiday_greetings" in fields else {}
         _obj, was_created = SegmentModel.objects.get_or_create(
             code=code,
             defaults={
@@ -357,6 +360,7 @@ def segments_install_defaults(SegmentModel=Segment) -> int:  # noqa: N803 - a mo
                 "contact_policy_days": days,
                 "large_movement_threshold": Decimal(threshold),
                 "sort_order": order,
+                **extra,
             },
         )
         created += was_created

@@ -323,7 +323,7 @@ def customer_relationship_rows(values: dict, rng: random.Random, ref: dict, ids:
         ))  # fmt: skip
         if outcome != "no_answer" and (last is None or at > last):
             last = at
-        if next_on is not None and next_on >= today - timedelta(days=14):
+        if next_on is not None and next_on >= today - timedelta(days=30):
             status = "open" if next_on >= today - timedelta(days=7) else "done"
             rows["follow_ups"].append((
                 ids["follow_up"], cid, rm_id, "manual", next_on, next_action, "{}", f"interaction:{iid}",

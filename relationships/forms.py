@@ -76,11 +76,6 @@ class ReassignmentForm(forms.Form):
         self.fields["to_staff"].label_from_instance = lambda s: f"{s.name} · {s.branch.name}"
 
 
-class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.HiddenInput)
-    note = forms.CharField(label=_("Note"), required=False, max_length=200)
-
-
 class LeavingForm(forms.Form):
     last_day = forms.DateField(
         label=_("Last working day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -137,3 +132,23 @@ class SecondaryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = rm_choices
         self.fields["staff"].label_from_instance = lambda s: f"{s.name} · {s.branch.name}"
+
+
+class FollowUpDoneForm(forms.Form):
+    """Done, with the quick log of the contact that fulfils it."""
+
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=Interaction.Channel.choices, initial=Interaction.Channel.PHONE
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Interaction.Outcome.choices, initial=Interaction.Outcome.REACHED
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=500)
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(label=_("Snooze until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+
+class SkipForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)

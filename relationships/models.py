@@ -651,3 +651,29 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class DigestDelivery(models.Model):
+    """One morning digest for one member of staff on one day. The unique key and the row claim make a retried or
+    duplicated task send nothing twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        EMPTY = "empty", _("Nothing to send")
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="digests")
+    day = models.DateField(_("day"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    follow_ups = models.PositiveIntegerField(_("follow-ups"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("morning digest")
+        verbose_name_plural = _("morning digests")
+        ordering = ["-day", "staff"]
+        constraints = [models.UniqueConstraint(fields=["staff", "day"], name="digest_one_per_staff_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.staff_id} {self.status}"

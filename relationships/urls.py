@@ -6,6 +6,8 @@ app_name = "relationships"
 
 urlpatterns = [
     path("org/", views.BranchTreeView.as_view(), name="branch-tree"),
+    path("today/", views.TodayView.as_view(), name="today"),
+    path("follow-ups/<int:pk>/<str:action>/", views.FollowUpActionView.as_view(), name="follow-up-action"),
     path("my/customers/", views.MyCustomersView.as_view(), name="my-customers"),
     path("my/visits/", views.MyVisitsView.as_view(), name="my-visits"),
     path("approvals/", views.ApprovalsView.as_view(), name="approvals"),

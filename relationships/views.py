@@ -17,6 +17,7 @@ from customers.selectors import customer_get_visible, customers_visible_to
 
 from . import exports, selectors, services
 from .forms import (
+    FollowUpDoneForm,
     HandoverForm,
     InteractionForm,
     LeavingForm,
@@ -24,16 +25,26 @@ from .forms import (
     RatingForm,
     ReassignmentForm,
     SecondaryForm,
+    SkipForm,
+    SnoozeForm,
     VisitPlanForm,
     VisitReportLineForm,
 )
-from .models import Assignment, Handover, Notification, ReassignmentRequest, Staff, VisitPlan
+from .models import Assignment, FollowUp, Handover, Notification, ReassignmentRequest, Staff, VisitPlan
 from .permissions import EVERY_ROLE, HEADS_AND_ADMINS, LOGGERS, REQUESTERS, RoleRequiredMixin
 from .services.portfolio import may_approve
 
 
 class HomeView(RoleRequiredMixin, TemplateView):
+    """Each role's home: Today for RMs and heads (and admins); the customer list for complaints officers."""
+
     template_name = "relationships/home.html"
+
+    def get(self, request, *args, **kwargs):
+        role = request.user.staff.role
+        if role in TODAY_ROLES:
+            return redirect("relationships:today")
+        return super().get(request, *args, **kwargs)
 
 
 class BranchTreeView(RoleRequiredMixin, TemplateView):
@@ -709,3 +720,76 @@ class NotificationListView(RoleRequiredMixin, View):
     def post(self, request):
         services.notifications_mark_read(actor=request.user)
         return redirect("relationships:notification-list")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Today (今日工作)
+# ----------------------------------------------------------------------------------------------------------------
+
+TODAY_ROLES = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
+
+
+class TodayView(RoleRequiredMixin, TemplateView):
+    """今日工作: the RM's open follow-ups by kind, overdue first, with one-tap actions. A head sees any RM of their
+    subtree read-only (``?rm=``), and the counts per RM."""
+
+    template_name = "relationships/today.html"
+    allowed_roles = TODAY_ROLES
+
+    def get_context_data(self, **kwargs):
+        user, staff = self.request.user, self.request.user.staff
+        rm_id = self.request.GET.get("rm", "")
+        kind = self.request.GET.get("kind", "")
+        kind = kind if kind in FollowUp.Kind.values else ""
+        context = {"kind": kind, "kinds": FollowUp.Kind.choices}
+        if rm_id.isdigit() and staff.role != Staff.Role.RM:
+            rm = get_object_or_404(selectors.staff_visible_to(user).filter(role=Staff.Role.RM), pk=rm_id)
+            context.update(today=selectors.today_for(rm, kind=kind or None), read_only=True, viewed_rm=rm)
+        elif staff.role == Staff.Role.RM:
+            context.update(today=selectors.today_for(staff, kind=kind or None), read_only=False)
+        else:
+            context.update(per_rm=selectors.follow_up_counts_by_rm(user), read_only=True)
+        context.update(done_form=FollowUpDoneForm(), snooze_form=SnoozeForm(), skip_form=SkipForm())
+        return super().get_context_data(**context, **kwargs)
+
+
+class FollowUpActionView(RoleRequiredMixin, View):
+    """Done (with a quick log), snooze, or skip one follow-up. Over htmx the item is replaced in place."""
+
+    allowed_roles = RMS
+    fragment = "relationships/partials/_follow_up.html"
+    forms = {"done": FollowUpDoneForm, "snooze": SnoozeForm, "skip": SkipForm}
+
+    def post(self, request, pk, action):
+        follow_up = selectors.follow_up_get_own(request.user, pk)
+        if action not in self.forms:
+            raise Http404
+        form = self.forms[action](request.POST)
+        error = None
+        if form.is_valid():
+            try:
+                if action == "done":
+                    follow_up = services.follow_up_complete(
+                        actor=request.user, follow_up=follow_up, **form.cleaned_data
+                    )
+                elif action == "snooze":
+                    follow_up = services.follow_up_snooze(
+                        actor=request.user, follow_up=follow_up, until=form.cleaned_data["until"]
+                    )
+                else:
+                    follow_up = services.follow_up_skip(
+                        actor=request.user, follow_up=follow_up, reason=form.cleaned_data["reason"]
+                    )
+            except ValidationError as e:
+                error = as_text(e)
+        else:
+            error = " ".join(str(m) for errors in form.errors.values() for m in errors)
+        if request.htmx:
+            context = {"f": follow_up, "error": error, "read_only": False, "done_form": FollowUpDoneForm(),
+                       "snooze_form": SnoozeForm(), "skip_form": SkipForm()}  # fmt: skip
+            return render(request, self.fragment, context)
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Follow-up updated."))
+        return redirect("relationships:today")

@@ -33,6 +33,7 @@ class StaffFactory(factory.Factory):
         model = Staff
 
     username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@bank.test")
     password = TEST_PASSWORD
     employee_no = factory.Sequence(lambda n: f"E{n:06d}")
     name = factory.Sequence(lambda n: f"员工{n}")

@@ -39,3 +39,13 @@ from .portfolio import (  # noqa: F401
     reassignment_request,
     staff_mark_leaving,
 )
+from .reminders import (  # noqa: F401
+    GENERATORS,
+    digest_recipients,
+    digest_send,
+    follow_up_complete,
+    follow_up_skip,
+    follow_up_snooze,
+    follow_ups_housekeeping,
+    reminders_generate,
+)

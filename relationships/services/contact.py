@@ -120,7 +120,10 @@ def interaction_log(
     if products:
         interaction.products.set(products)
     if interaction.outcome != Interaction.Outcome.NO_ANSWER:
+        from .reminders import contact_policy_close
+
         _touch_last_contact(customer.pk, interaction.occurred_at)
+        contact_policy_close(customer_id=customer.pk, staff=staff, interaction=interaction)
     follow_up_create_manual(interaction=interaction)
     return interaction
 

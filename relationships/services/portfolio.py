@@ -168,6 +168,11 @@ def move_customers(
     )
     moved_visits = visit_items_move(moves=moves, previous=previous, note=reason)
     moved_complaints = _complaints_move(moves=moves, previous=previous, actor_staff=approved_by)
+    # The new RMs see the moved customers' reminders (birthdays, policy, …) now rather than after tonight's run.
+    # After the commit; with the broker down, the nightly generators create them instead.
+    from ..tasks import refresh_reminders
+
+    refresh_reminders.delay_on_commit(ids)
     return {
         "customers": len(ids),
         "follow_ups": moved_follow_ups,

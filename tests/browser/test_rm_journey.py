@@ -16,7 +16,6 @@ def test_rm_logs_a_visit_with_a_follow_up_on_a_phone_and_sees_it_on_the_360_page
     customer = CustomerFactory(primary_rm=org.rm_west, name="欧阳明")
     page = phone_page
     sign_in(page, live_server, "rm_west", TEST_PASSWORD)
-    page.wait_for_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/my/customers/")
     row = page.locator(f"[data-customer-no='{customer.customer_no}']")
     row.locator("[data-testid=quick-log]").click()

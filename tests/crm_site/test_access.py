@@ -42,7 +42,7 @@ def test_login_page_is_in_chinese_and_signs_in(client, org):
     assert "登录" in page.content.decode()
     response = client.post(reverse("login"), {"username": "rm_west", "password": TEST_PASSWORD})
     assert response.status_code == 302 and response.url == reverse("home")
-    home = client.get(reverse("home"))
+    home = client.get(reverse("home"), follow=True)  # an RM's home is Today
     assert home.status_code == 200 and org.rm_west.name in home.content.decode()
 
 
@@ -123,9 +123,9 @@ def test_password_change_page_works(client, org):
 
 def test_language_switch_changes_the_page_language(client, org):
     client.force_login(org.rm_west.user)
-    assert "退出" in client.get(reverse("home")).content.decode()
+    assert "退出" in client.get(reverse("home"), follow=True).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert "Sign out" in client.get(reverse("home")).content.decode()
+    assert "Sign out" in client.get(reverse("home"), follow=True).content.decode()
 
 
 def test_friendly_404_page(client, org, settings):

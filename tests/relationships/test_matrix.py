@@ -36,6 +36,7 @@ def records(org, book):
 
 def pages(book, records, org):
     return {
+        "today": reverse("relationships:today"),
         "my-customers": reverse("relationships:my-customers"),
         "my-visits": reverse("relationships:my-visits"),
         "approvals": reverse("relationships:approvals"),
@@ -61,6 +62,7 @@ URL_NAMES = {"timeline": "customer-timeline", "notifications": "notification-lis
 
 # page → status for each of WHO
 EXPECTED = {
+    "today":               (200, 200, 200, 200, 403, 200),
     "my-customers":        (200, 200, 403, 403, 403, 403),
     "my-visits":           (200, 200, 403, 403, 403, 403),
     "approvals":           (403, 403, 200, 200, 403, 200),
@@ -86,7 +88,8 @@ def test_every_page_is_in_the_matrix():
     from tests.urlwalk import all_urls
 
     ours = {name.split(":")[1] for _path, name, _view in all_urls() if name.startswith("relationships:")}
-    covered = {URL_NAMES.get(page, page) for page in EXPECTED} | {"branch-tree", "rating-create", "secondary-assign"}
+    posts = {"rating-create", "secondary-assign", "follow-up-action"}  # POST-only: test_post_only_actions, test_today
+    covered = {URL_NAMES.get(page, page) for page in EXPECTED} | {"branch-tree"} | posts
     assert ours == covered
 
 

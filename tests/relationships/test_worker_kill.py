@@ -1,0 +1,105 @@
+"""A real Celery worker on Redis, killed with SIGKILL half-way through the morning digests, then started again:
+every RM still gets exactly one digest (one delivery row, one notification, one e-mail)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from relationships import services, tasks
+from relationships.models import DigestDelivery, Notification, Staff
+from tests.factories import CustomerFactory, StaffFactory
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+RMS = 24
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker(env, log: Path) -> subprocess.Popen:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "crm_site", "worker", "--concurrency=2", "--loglevel=INFO",
+             "-Q", env["CELERY_TASK_DEFAULT_QUEUE"], "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def wait_for(condition, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def sent() -> int:
+    return DigestDelivery.objects.filter(status="sent").count()
+
+
+def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
+    branch = org.west_outlet
+    for i in range(RMS):
+        rm = StaffFactory(username=f"digest_rm{i}", branch=branch, role=Staff.Role.RM)
+        customer = CustomerFactory(primary_rm=rm)
+        services.interaction_log(actor=rm.user, customer=customer, next_follow_up_on=timezone.localdate())
+    queue = f"test-digest-{uuid.uuid4().hex[:8]}"
+    mail_dir = tmp_path / "mail"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_VISIBILITY_TIMEOUT": "3",  # an unacknowledged task of a dead worker comes back after 3 s …
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",  # … as soon as a worker looks for it
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        "DIGEST_TEST_DELAY": "0.4",  # each digest takes a while, so that the kill lands half-way
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+    }
+    day = timezone.localdate().isoformat()
+
+    worker = start_worker(env, tmp_path / "worker1.log")
+    try:
+        recipients = services.digest_recipients(timezone.localdate())
+        assert len(recipients) == RMS  # the RMs of the fixture have nothing due
+        for staff_id in recipients:  # the test's own queue, so that nothing else interferes
+            tasks.send_digest.apply_async(args=[staff_id, day], queue=queue)
+        assert wait_for(lambda: sent() >= 4, 60), (
+            "the worker did not start sending: " + (tmp_path / "worker1.log").read_text()[-3000:]
+        )
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its children die mid-run, tasks unacknowledged
+        worker.wait(10)
+        killed_at = sent()
+        assert killed_at < RMS, "the worker finished before it could be killed"
+        worker = start_worker(env, tmp_path / "worker2.log")
+        assert wait_for(lambda: sent() == RMS, 120), (
+            f"only {sent()} of {RMS} digests after the restart: " + (tmp_path / "worker2.log").read_text()[-3000:]
+        )
+        time.sleep(4)  # a redelivered duplicate, if any, would run now
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+
+    rms = Staff.objects.filter(user__username__startswith="digest_rm")
+    assert DigestDelivery.objects.filter(staff__in=rms, status="sent").count() == RMS
+    for rm in rms:
+        assert Notification.objects.filter(recipient=rm, text__startswith="今日工作").count() == 1
+    recipients = [
+        line.split(":", 1)[1].strip()
+        for path in mail_dir.iterdir()
+        for line in path.read_text().splitlines()
+        if line.startswith("To:")
+    ]
+    assert sorted(recipients) == sorted(rm.user.email for rm in rms)  # one e-mail each, none twice
