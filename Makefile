@@ -55,5 +55,15 @@ messages: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py makemessages --locale=zh_Hans --locale=en --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*' --no-obsolete
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
+# The benchmark (bench/, docs/performance.md) on PostgreSQL and Redis: DATABASE_URL and REDIS_URL of the
+# environment, else crm_bench_<scale> on 127.0.0.1 and Redis database 5. BENCH_SCALE=small (10k customers, the CI
+# smoke run) or large (1M). Seeds once, then reuses the data set. wrk (Debian package) drives the concurrent runs.
+BENCH_SCALE ?= small
+bench: $(STAMP) var
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null \
+	  || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null; } \
+	  || echo "wrk could not be installed: the concurrent runs are skipped"
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m bench
+
 clean:
 	rm -rf var .pytest_cache .ruff_cache

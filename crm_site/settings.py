@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Benchmark only (make bench): query count and server time as response headers; off unless set.
+    *(["crm_site.bench_middleware.BenchMiddleware"] if env.bool("BENCH_QUERY_HEADER", default=False) else []),
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,0 +1,148 @@
+"""The data set of a scale: created with ``seed_demo`` (fixed seed) or reused when already seeded.
+
+A marker row in the table ``bench_dataset`` of the bench database records the scale, the seed, the number of
+customers, how long seeding took, a digest of the demo code and the migrations applied. A database carrying a
+marker for the same scale and seed is reused: pending migrations are applied, and ``seed_demo`` (idempotent: it
+only adds what is missing) runs again only when the demo code changed since.
+"""
+
+import hashlib
+import json
+import subprocess
+import time
+from urllib.parse import urlparse
+
+import psycopg2
+
+from .config import PYTHON, ROOT, SEED, Scale
+
+DEMO_CODE = (
+    "relationships/management/commands/seed_demo.py",
+    "relationships/demo.py",
+    "customers/demo.py",
+    "complaints/demo.py",
+)
+
+MARKER_DDL = """
+CREATE TABLE IF NOT EXISTS bench_dataset (
+    scale text PRIMARY KEY,
+    customers integer NOT NULL,
+    seed integer NOT NULL,
+    seed_seconds double precision,
+    seeded_at timestamptz NOT NULL DEFAULT now(),
+    demo_digest text NOT NULL,
+    migrations text NOT NULL
+)
+"""
+
+
+def _connect(url: str, dbname: str | None = None):
+    u = urlparse(url)
+    return psycopg2.connect(
+        host=u.hostname or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password or None,
+        dbname=dbname or u.path.lstrip("/"),
+    )
+
+
+def database_ensure(url: str) -> bool:
+    """Create the database if missing; True when it was created."""
+    name = urlparse(url).path.lstrip("/")
+    conn = _connect(url, "postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cur.fetchone():
+                return False
+            cur.execute(f'CREATE DATABASE "{name}"')
+            return True
+    finally:
+        conn.close()
+
+
+def demo_digest() -> str:
+    h = hashlib.sha256()
+    for rel in DEMO_CODE:
+        path = ROOT / rel
+        h.update(rel.encode())
+        h.update(path.read_bytes() if path.exists() else b"-")
+    return h.hexdigest()[:16]
+
+
+def migrations_state(url: str) -> str:
+    conn = _connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT app, max(name) FROM django_migrations GROUP BY app ORDER BY app")
+            return json.dumps(dict(cur.fetchall()), sort_keys=True)
+    finally:
+        conn.close()
+
+
+def marker_read(url: str, scale: Scale) -> dict | None:
+    conn = _connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(MARKER_DDL)
+            conn.commit()
+            cur.execute(
+                "SELECT customers, seed, seed_seconds, seeded_at, demo_digest, migrations FROM bench_dataset "
+                "WHERE scale = %s",
+                [scale.name],
+            )
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        return None
+    keys = ("customers", "seed", "seed_seconds", "seeded_at", "demo_digest", "migrations")
+    return dict(zip(keys, row, strict=True))
+
+
+def marker_write(url: str, scale: Scale, *, seed_seconds: float | None, keep_seed_time: bool = False) -> None:
+    conn = _connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(MARKER_DDL)
+            cur.execute(
+                """
+                INSERT INTO bench_dataset (scale, customers, seed, seed_seconds, demo_digest, migrations)
+                VALUES (%s, %s, %s, %s, %s, %s)
+                ON CONFLICT (scale) DO UPDATE SET customers = EXCLUDED.customers, seed = EXCLUDED.seed,
+                    seed_seconds = CASE WHEN %s THEN bench_dataset.seed_seconds ELSE EXCLUDED.seed_seconds END,
+                    demo_digest = EXCLUDED.demo_digest, migrations = EXCLUDED.migrations
+                """,
+                [scale.name, scale.customers, SEED, seed_seconds, demo_digest(), migrations_state(url), keep_seed_time],
+            )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _manage(env: dict, *args: str, log=print) -> float:
+    started = time.monotonic()
+    log(f"bench: manage.py {' '.join(args)}")
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - started
+
+
+def dataset_ensure(scale: Scale, env: dict, *, log=print) -> dict:
+    """Seed or reuse the data set; returns the marker, with ``reused`` and, for a fresh seed, ``seed_seconds``."""
+    url = env["DATABASE_URL"]
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("bench: DATABASE_URL must point to PostgreSQL")
+    database_ensure(url)
+    _manage(env, "migrate", "--noinput", log=log)
+    marker = marker_read(url, scale)
+    if marker and marker["customers"] == scale.customers and marker["seed"] == SEED:
+        if marker["demo_digest"] != demo_digest():
+            log("bench: the demo code changed since the data set was seeded: seed_demo adds what is missing")
+            _manage(env, "seed_demo", "--customers", str(scale.customers), "--seed", str(SEED), log=log)
+        marker_write(url, scale, seed_seconds=None, keep_seed_time=True)
+        return {**marker_read(url, scale), "reused": True}
+    seconds = _manage(env, "seed_demo", "--customers", str(scale.customers), "--seed", str(SEED), log=log)
+    marker_write(url, scale, seed_seconds=round(seconds, 1))
+    return {**marker_read(url, scale), "reused": False}

@@ -1,0 +1,234 @@
+"""The staff pages the bench measures, each defined by URL name(s), the login that opens it, and functions that
+find its sample object and query string in the data set.
+
+A page whose URL name does not resolve (not built yet), or whose sample object does not exist, is reported as
+``missing`` and the run goes on; once the page exists it is measured without any change here. Pages still being
+built are looked up by their likely names and, failing those, by a pattern over every URL name of the project.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+RM, SUB_HEAD, HEAD, ADMIN, OFFICER = "rm1", "head1", "head", "admin", "officer"
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    login: str
+    url_names: tuple[str, ...]
+    kwargs: Callable[[], dict | None] | None = None  # None: the URL takes no arguments
+    query: Callable[[], dict] | dict = field(default_factory=dict)
+    kind: str = "page"  # "page" (≤ 100 ms) or "dashboard" (≤ 200 ms)
+    pattern: str | None = None  # fallback: the first URL name matching this, without arguments or with ``kwargs``
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Sample objects: the same ones every run (the data set is deterministic for its seed)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _staff(username):
+    from relationships.models import Staff
+
+    return Staff.objects.select_related("branch").get(user__username=username)
+
+
+def _rm_customer():
+    """The RM's largest individual customer (with a mobile and an ID number)."""
+    from customers.models import Customer
+
+    return (
+        Customer.objects.filter(primary_rm=_staff(RM), kind=Customer.Kind.INDIVIDUAL)
+        .exclude(mobile_enc="")
+        .order_by("-aum", "pk")
+        .first()
+    )
+
+
+def _head_customer():
+    """A customer in the head's subtree outside the RM's portfolio: the median customer by id."""
+    from customers.models import Customer
+
+    qs = Customer.objects.in_subtree_of(_staff(SUB_HEAD).branch).filter(kind=Customer.Kind.INDIVIDUAL)
+    return qs.order_by("pk")[qs.count() // 2]
+
+
+def _customer_pk():
+    c = _rm_customer()
+    return {"pk": c.pk} if c else None
+
+
+def _head_customer_pk():
+    return {"pk": _head_customer().pk}
+
+
+def _mobile_term():
+    from customers import pii
+
+    return {"q": pii.decrypt(_head_customer().mobile_enc)}
+
+
+def _id_tail_term():
+    return {"q": _head_customer().id_last4}
+
+
+def _customer_no_term():
+    return {"q": _head_customer().customer_no}
+
+
+def _segment_filter():
+    from customers.models import Segment
+
+    segment = Segment.objects.order_by("-aum_min").first()
+    return {"segment": segment.pk, "sort": "-aum"}
+
+
+def _model(label):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def _complaint_pk():
+    model = _model("complaints.Complaint")
+    if model is None:
+        return None
+    try:
+        pk = model.objects.order_by("pk").values_list("pk", flat=True).first()
+    except Exception:  # noqa: BLE001 - table not migrated yet: the page is missing
+        return None
+    return {"pk": pk} if pk else None
+
+
+def _rm_pk():
+    return {"pk": _staff(RM).pk}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The pages
+# --------------------------------------------------------------------------------------------------------------
+
+LIST = ("customers:customer-list",)
+
+PAGES: tuple[Page, ...] = (
+    # Customer list
+    Page("customer-list default", RM, LIST),
+    Page("customer-list default (head)", SUB_HEAD, LIST),
+    Page("customer-list default (admin)", ADMIN, LIST),
+    Page("customer-list name prefix 王", HEAD, LIST, query={"q": "王"}),
+    Page("customer-list name prefix 王 (rm)", RM, LIST, query={"q": "王"}),
+    Page("customer-list mobile", HEAD, LIST, query=_mobile_term),
+    Page("customer-list ID tail", HEAD, LIST, query=_id_tail_term),
+    Page("customer-list customer no", HEAD, LIST, query=_customer_no_term),
+    Page("customer-list filter lifecycle+risk", HEAD, LIST, query={"lifecycle": "declining", "risk_level": "C3"}),
+    Page("customer-list filter top tier", HEAD, LIST, query=_segment_filter),
+    Page("customer-list sort AUM ascending", HEAD, LIST, query={"sort": "aum"}),
+    Page("customer-list sort last contact", HEAD, LIST, query={"sort": "last_contacted_at"}),
+    Page("customer-list sort last contact (rm)", RM, LIST, query={"sort": "last_contacted_at"}),
+    Page("customer-list deep page 200", HEAD, LIST, query={"page": "200"}),
+    Page("customer-list deep page 200 (admin)", ADMIN, LIST, query={"page": "200"}),
+    Page("my customers", RM, ("relationships:my-customers",)),
+    # The customer
+    Page("customer 360", RM, ("customers:customer-detail",), kwargs=_customer_pk),
+    Page("customer 360 (head)", SUB_HEAD, ("customers:customer-detail",), kwargs=_head_customer_pk),
+    Page("customer timeline", RM, ("relationships:customer-timeline",), kwargs=_customer_pk),
+    # Work
+    Page("today", RM, ("relationships:today",)),
+    Page("today (head)", SUB_HEAD, ("relationships:today",)),
+    Page("my visits", RM, ("relationships:my-visits",)),
+    Page("notifications", RM, ("relationships:notification-list",)),
+    Page("approvals", HEAD, ("relationships:approvals",)),
+    Page("reassignments", HEAD, ("relationships:reassignment-list",)),
+    Page("handovers", HEAD, ("relationships:handover-list",)),
+    Page("branch tree", HEAD, ("relationships:branch-tree",)),
+    # Complaints
+    Page("complaint list", OFFICER, ("complaints:complaint-list",), pattern=r"^complaints:[\w-]*list$"),
+    Page("complaint list (head)", SUB_HEAD, ("complaints:complaint-list",), pattern=r"^complaints:[\w-]*list$"),
+    Page(
+        "complaint detail",
+        OFFICER,
+        ("complaints:complaint-detail",),
+        kwargs=_complaint_pk,
+        pattern=r"^complaints:[\w-]*detail$",
+    ),
+    # Dashboards
+    Page(
+        "branch dashboard",
+        SUB_HEAD,
+        ("dashboards:branch", "dashboards:dashboard", "relationships:dashboard", "relationships:branch-dashboard"),
+        kind="dashboard",
+        pattern=r"dashboard$",
+    ),
+    Page(
+        "branch dashboard (whole branch)",
+        HEAD,
+        ("dashboards:branch", "dashboards:dashboard", "relationships:dashboard", "relationships:branch-dashboard"),
+        kind="dashboard",
+        pattern=r"dashboard$",
+    ),
+    Page(
+        "HQ dashboard",
+        ADMIN,
+        ("dashboards:hq", "dashboards:admin", "relationships:hq-dashboard", "relationships:admin-dashboard"),
+        kind="dashboard",
+        pattern=r"(hq|admin)-dashboard$",
+    ),
+    Page(
+        "RM performance",
+        SUB_HEAD,
+        ("dashboards:rm-performance", "relationships:rm-performance", "relationships:staff-performance"),
+        kwargs=_rm_pk,
+        kind="dashboard",
+        pattern=r"performance$",
+    ),
+    Page(
+        "RM performance (own)",
+        RM,
+        ("dashboards:rm-performance", "relationships:rm-performance", "relationships:staff-performance"),
+        kwargs=_rm_pk,
+        kind="dashboard",
+        pattern=r"performance$",
+    ),
+    # Django admin
+    Page("admin customers", ADMIN, ("admin:customers_customer_changelist",)),
+    Page("admin customers search", ADMIN, ("admin:customers_customer_changelist",), query=_customer_no_term),
+    Page("admin interactions", ADMIN, ("admin:relationships_interaction_changelist",)),
+    Page("admin complaints", ADMIN, ("admin:complaints_complaint_changelist",)),
+)
+
+
+def _url_names(patterns=None, namespace=""):
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _url_names(p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}{p.name}"
+
+
+def resolve(page: Page) -> tuple[str | None, str]:
+    """(path with query string, "") for a page that exists, or (None, why it is missing)."""
+    from urllib.parse import urlencode
+
+    names = list(page.url_names)
+    if page.pattern:
+        names += sorted(n for n in set(_url_names()) if re.search(page.pattern, n) and "export" not in n)
+    kwargs = page.kwargs() if page.kwargs else {}
+    if kwargs is None:
+        return None, "no sample object"
+    for name in names:
+        for attempt in (kwargs, {}) if kwargs else ({},):
+            try:
+                url = reverse(name, kwargs=attempt or None)
+            except NoReverseMatch:
+                continue
+            query = page.query() if callable(page.query) else page.query
+            return (url + ("?" + urlencode(query) if query else "")), ""
+    return None, "URL name not found: " + ", ".join(page.url_names)
