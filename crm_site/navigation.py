@@ -21,6 +21,8 @@ NAV_ITEMS = (
     NavItem("relationships:my-customers", _("My customers"), "person-lines-fill"),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week"),
     NavItem("customers:customer-list", _("Customers"), "people"),
+    NavItem("complaints:complaint-list", _("Complaints"), "exclamation-octagon"),
+    NavItem("complaints:statistics", _("Complaint statistics"), "bar-chart"),
     NavItem("relationships:approvals", _("Approvals"), "check2-square"),
     NavItem("relationships:reassignment-list", _("Reassignments"), "arrow-left-right"),
     NavItem("relationships:handover-list", _("Handovers"), "box-arrow-right"),

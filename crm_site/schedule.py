@@ -55,6 +55,13 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
         for i, kind in enumerate(("manual", "contact_policy", "birthday", "holiday", "maturity", "movement", "churn"))
     ),
     Entry(
+        name="complaints: escalate overdue and major complaints",
+        task="complaints.tasks.escalate_complaints",
+        minute="*/15",
+        hour="*",
+        description="每15分钟升级已超期和重大投诉，通知负责人与投诉专员 / Escalate overdue and major complaints every 15 minutes",
+    ),
+    Entry(
         name="reminders: morning digest",
         task="relationships.tasks.digest_dispatch",
         minute="0",

@@ -341,5 +341,12 @@ TODAY_HORIZON_DAYS = env.int("TODAY_HORIZON_DAYS", default=7)
 # Only in the worker-kill test: seconds each digest takes, so that a worker can be killed half-way.
 DIGEST_TEST_DELAY = env.float("DIGEST_TEST_DELAY", default=0.0)
 
+# Complaints (complaints/rules.py; see docs/complaints.md). The 15/30/60-day limits are the regulation's and
+# are not settings.
+COMPLAINT_WARNING_DAYS = env.int("COMPLAINT_WARNING_DAYS", default=3)
+COMPLAINT_REVIEW_WINDOW_DAYS = env.int("COMPLAINT_REVIEW_WINDOW_DAYS", default=30)
+COMPLAINT_ATTACHMENT_MAX_BYTES = env.int("COMPLAINT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+COMPLAINT_ATTACHMENTS_MAX = env.int("COMPLAINT_ATTACHMENTS_MAX", default=10)
+
 # Demo data password, printed by seed_demo and make run. Only used by seed_demo.
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="Demo@2026crm")

@@ -72,13 +72,23 @@ class CustomerExportView(RoleRequiredMixin, View):
 
 
 def detail_context(request, pk, *, revealed: dict | None = None) -> dict:
+    from complaints.selectors import complaints_of_customer, complaints_visible_to
     from relationships.permissions import customer_actions
     from relationships.selectors import customer_relationship, rms_visible_to
 
     view = selectors.customer_360(request.user, pk)
     actions = customer_actions(request.user, view.customer)
+    complaints = complaints_of_customer(request.user, view.customer)
     return {
         **actions,
+        # An RM reads their customers' complaints here; only those the user may open are links.
+        "complaints": complaints,
+        "complaint_links": set(
+            complaints_visible_to(request.user).filter(pk__in=[c.pk for c in complaints]).values_list("pk", flat=True)
+        )
+        if complaints
+        else set(),
+        "can_register_complaint": request.user.staff.role in (Staff.Role.HEAD, Staff.Role.OFFICER, Staff.Role.ADMIN),
         "rel": customer_relationship(request.user, view.customer),
         "secondary_choices": rms_visible_to(request.user) if actions.get("can_add_secondary") else [],
         "view": view,

@@ -12,10 +12,12 @@ def reference_data() -> None:
     put back here; elsewhere this finds them present and does nothing."""
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+    from complaints.services import classifications_install_defaults
     from crm_site import schedule
     from customers.services import segments_install_defaults
 
     segments_install_defaults()
+    classifications_install_defaults()
     schedule.install(PeriodicTask, CrontabSchedule)
 
 

@@ -58,6 +58,7 @@ def test_a_page_that_enqueues_works_with_the_broker_down(org, book, login, djang
     original = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens there
     app._pool = None
+    app.amqp._producer_pool = None  # the producers hold the old connection pool
     try:
         with django_capture_on_commit_callbacks(execute=True):
             response = login(org.west_head).post(
@@ -66,6 +67,7 @@ def test_a_page_that_enqueues_works_with_the_broker_down(org, book, login, djang
     finally:
         app.conf.broker_url = original
         app._pool = None
+        app.amqp._producer_pool = None
     assert response.status_code == 302
     book.west.refresh_from_db()
     assert book.west.primary_rm == org.rm_west2

@@ -1,0 +1,432 @@
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import TemplateView
+
+from crm_site.excel import xlsx_response
+from crm_site.pagination import paginate
+from crm_site.service_errors import apply_to_form
+from customers.selectors import customers_visible_to, search_condition
+from relationships.models import Staff
+from relationships.permissions import EVERY_ROLE, RoleRequiredMixin
+
+from . import forms, rules, selectors, services
+from .models import Complaint, ComplaintExtension
+
+MANAGERS = frozenset({Staff.Role.HEAD, Staff.Role.OFFICER, Staff.Role.ADMIN})
+
+
+class ComplaintListView(RoleRequiredMixin, TemplateView):
+    """Complaints in the user's scope (an RM: those they handle), with filters and deadline badges."""
+
+    template_name = "complaints/complaint_list.html"
+    allowed_roles = EVERY_ROLE
+    per_page = 30
+
+    def get_context_data(self, **kwargs):
+        form = forms.ComplaintFilterForm(self.request.GET or None, user=self.request.user)
+        filters = form.filters() if form.is_bound else selectors.ComplaintFilters()
+        now = timezone.now()
+        complaints = selectors.complaint_list(self.request.user, filters, now)
+        page = paginate(complaints, self.request.GET.get("page"), self.per_page)
+        return super().get_context_data(
+            form=form,
+            page_obj=page,
+            counts=selectors.deadline_counts(self.request.user, now),
+            can_register=self.request.user.staff.role in MANAGERS,
+            now=now,
+            **kwargs,
+        )
+
+
+class ComplaintCreateView(RoleRequiredMixin, View):
+    """登记: pick the customer by search (or come from their 360° page), then fill the Art. 13 record."""
+
+    template_name = "complaints/complaint_form.html"
+    allowed_roles = MANAGERS
+
+    def customer(self, request):
+        raw = request.POST.get("customer") or request.GET.get("customer") or ""
+        if not raw.isdigit():
+            return None
+        return get_object_or_404(customers_visible_to(request.user).select_related("branch", "primary_rm"), pk=raw)
+
+    def render_form(self, request, form, customer, status=200):
+        q = (request.GET.get("q") or "").strip()[:40]
+        matches = []
+        if q and customer is None:
+            matches = list(
+                customers_visible_to(request.user)
+                .filter(search_condition(q))
+                .select_related("branch", "primary_rm")
+                .order_by("name", "pk")[:10]
+            )
+        return render(
+            request, self.template_name, {"form": form, "customer": customer, "q": q, "matches": matches}, status=status
+        )
+
+    def get(self, request):
+        customer = self.customer(request)
+        form = forms.IntakeForm(user=request.user, initial={"customer": customer.pk if customer else None})
+        return self.render_form(request, form, customer)
+
+    def post(self, request):
+        customer = self.customer(request)
+        form = forms.IntakeForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            data.pop("customer")
+            uploads = data.pop("attachments")
+            for upload in uploads:  # a bad file is a form error before anything is written
+                try:
+                    services.attachment_check(upload)
+                except ValidationError as e:
+                    form.add_error("attachments", e)
+            if form.is_valid():
+                try:
+                    complaint = services.complaint_register(
+                        actor=request.user, customer=customer, attachments=uploads, **data
+                    )
+                except ValidationError as e:
+                    apply_to_form(form, e)
+                else:
+                    messages.success(
+                        request,
+                        _("Complaint %(ref)s registered. Its deadline is %(due)s.")
+                        % {
+                            "ref": complaint.reference,
+                            "due": timezone.localtime(complaint.due_at).strftime("%Y-%m-%d"),
+                        },
+                    )
+                    return redirect("complaints:complaint-detail", pk=complaint.pk)
+        return self.render_form(request, form, customer)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The detail page and its actions
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    form: type
+    done: str
+
+
+ACTIONS = {
+    "accept": Action(gettext_lazy("Accept"), forms.AssignForm, gettext_lazy("Accepted.")),
+    "assign": Action(gettext_lazy("Assign a handler"), forms.AssignForm, gettext_lazy("Handler assigned.")),
+    "start": Action(gettext_lazy("Start handling"), forms.NoteForm, gettext_lazy("Handling started.")),
+    "extend": Action(gettext_lazy("Extend the deadline"), forms.ExtensionForm, gettext_lazy("Extension recorded.")),
+    "approve": Action(
+        gettext_lazy("Approve the extension"), forms.ExtensionDecisionForm, gettext_lazy("Extension approved.")
+    ),
+    "reject": Action(
+        gettext_lazy("Reject the extension"), forms.ExtensionDecisionForm, gettext_lazy("Extension rejected.")
+    ),
+    "pause": Action(gettext_lazy("Pause the clock"), forms.PauseForm, gettext_lazy("Clock paused.")),
+    "resume": Action(gettext_lazy("Resume the clock"), forms.NoteForm, gettext_lazy("Clock resumed.")),
+    "decide": Action(gettext_lazy("Record the decision"), forms.DecideForm, gettext_lazy("Decision recorded.")),
+    "callback": Action(gettext_lazy("Record the callback"), forms.CallbackForm, gettext_lazy("Callback recorded.")),
+    "close": Action(gettext_lazy("Close"), forms.CloseForm, gettext_lazy("Complaint closed.")),
+    "reopen": Action(gettext_lazy("Reopen for review"), forms.ReopenForm, gettext_lazy("Reopened for review.")),
+    "withdraw": Action(gettext_lazy("Record a withdrawal"), forms.WithdrawForm, gettext_lazy("Withdrawal recorded.")),
+    "note": Action(gettext_lazy("Add a note"), forms.NoteForm, gettext_lazy("Note added.")),
+    "contact": Action(gettext_lazy("Record a contact"), forms.ContactForm, gettext_lazy("Contact recorded.")),
+    "attach": Action(gettext_lazy("Add an attachment"), forms.AttachForm, gettext_lazy("Attachment added.")),
+}
+# Actions whose form has no required fields: a plain button.
+BUTTONS = {"start", "resume"}
+
+
+def available(staff: Staff, view: selectors.ComplaintView) -> list[str]:
+    """The actions this member of staff may take on the complaint now (the services check again)."""
+    c = view.complaint
+    manage = services.may_manage(staff, c)
+    handle = services.may_handle(staff, c)
+    can = {
+        "accept": manage and rules.allowed(c, "accept"),
+        "assign": manage and rules.allowed(c, "assign"),
+        "start": handle and rules.allowed(c, "start") and c.handler_id is not None,
+        "extend": handle
+        and rules.allowed(c, "extend")
+        and c.extension_level < rules.MAX_EXTENSIONS
+        and view.pending_extension is None
+        and not c.is_paused,
+        "approve": view.pending_extension is not None and services.may_approve_extension(staff, c),
+        "reject": view.pending_extension is not None and services.may_approve_extension(staff, c),
+        "pause": handle and rules.allowed(c, "pause") and not c.is_paused,
+        "resume": handle and rules.allowed(c, "resume") and c.is_paused,
+        "decide": handle and rules.allowed(c, "decide") and not c.is_paused,
+        "callback": manage and rules.allowed(c, "callback"),
+        "close": manage and rules.allowed(c, "close"),
+        "reopen": manage and rules.allowed(c, "reopen"),
+        "withdraw": manage and rules.allowed(c, "withdraw"),
+        "note": handle,
+        "contact": handle and rules.allowed(c, "contact"),
+        "attach": handle and rules.allowed(c, "attach"),
+    }
+    return [a for a in ACTIONS if can[a]]
+
+
+def _form(action: str, request, complaint: Complaint, data=None, files=None):
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    if action in ("accept", "assign"):
+        form = forms.AssignForm(data, choices=selectors.handler_choices(request.user, complaint))
+        if action == "accept":
+            form.fields["handler"].required = False
+            form.fields["handler"].empty_label = _("Assign later")
+        return form
+    if action in ("start", "resume"):
+        form = forms.NoteForm(data)
+        form.fields["text"].required = False
+        return form
+    initial = {}
+    if action == "extend":
+        initial = {"customer_told_at": now}
+    elif action == "reopen":
+        initial = {"requested_at": now}
+    elif action == "withdraw":
+        initial = {"received_at": now}
+    elif action in ("decide", "close"):
+        initial = {"cause": complaint.cause_id}
+    cls = ACTIONS[action].form
+    return cls(data, files, initial=initial) if cls is forms.AttachForm else cls(data, initial=initial)
+
+
+def _run(action: str, actor, view: selectors.ComplaintView, d: dict):
+    c = view.complaint
+    match action:
+        case "accept":
+            return services.complaint_accept(actor=actor, complaint=c, handler=d.get("handler"))
+        case "assign":
+            return services.complaint_assign(actor=actor, complaint=c, handler=d["handler"], note=d.get("note", ""))
+        case "start":
+            return services.complaint_start(actor=actor, complaint=c)
+        case "extend":
+            return services.extension_request(actor=actor, complaint=c, **d)
+        case "approve" | "reject":
+            if view.pending_extension is None:
+                raise ValidationError(_("No extension is waiting for approval."))
+            call = services.extension_approve if action == "approve" else services.extension_reject
+            return call(actor=actor, extension=view.pending_extension, note=d.get("note", ""))
+        case "pause":
+            return services.clock_pause(actor=actor, complaint=c, **d)
+        case "resume":
+            return services.clock_resume(actor=actor, complaint=c)
+        case "decide":
+            return services.complaint_decide(actor=actor, complaint=c, **d)
+        case "callback":
+            return services.callback_record(actor=actor, complaint=c, **d)
+        case "close":
+            return services.complaint_close(actor=actor, complaint=c, **d)
+        case "reopen":
+            return services.complaint_reopen(actor=actor, complaint=c, **d)
+        case "withdraw":
+            return services.complaint_withdraw(actor=actor, complaint=c, **d)
+        case "note":
+            return services.note_add(actor=actor, complaint=c, text=d["text"])
+        case "contact":
+            return services.contact_record(actor=actor, complaint=c, **d)
+        case "attach":
+            return services.attachment_add(actor=actor, complaint=c, upload=d["file"])
+    raise Http404
+
+
+class ComplaintDetailView(RoleRequiredMixin, View):
+    template_name = "complaints/complaint_detail.html"
+    allowed_roles = EVERY_ROLE
+
+    def render_page(self, request, view, bound=None, status=200):
+        staff = request.user.staff
+        actions = available(staff, view)
+        bound = bound or {}
+        panels = [
+            {
+                "name": a,
+                "label": ACTIONS[a].label,
+                "form": bound.get(a) or _form(a, request, view.complaint),
+                "open": a in bound,
+                "button": a in BUTTONS,
+            }
+            for a in actions
+        ]
+        c = view.complaint
+        return render(
+            request,
+            self.template_name,
+            {
+                "view": view,
+                "complaint": c,
+                "panels": panels,
+                "deadline": rules.deadline_state(c, timezone.now()),
+                "limit_days": rules.limit_days(c.extension_level),
+                "remedies": services.REMEDIES,
+                "extension_statuses": ComplaintExtension.Status,
+            },
+            status=status,
+        )
+
+    def get(self, request, pk):
+        return self.render_page(request, selectors.complaint_detail(request.user, pk))
+
+    def post(self, request, pk):
+        view = selectors.complaint_detail(request.user, pk)
+        action = request.POST.get("action", "")
+        if action not in available(request.user.staff, view):
+            messages.error(request, _("This action is not available on this complaint now."))
+            return redirect("complaints:complaint-detail", pk=pk)
+        form = _form(action, request, view.complaint, request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                _run(action, request.user, view, form.cleaned_data)
+            except ValidationError as e:
+                apply_to_form(form, e)
+            else:
+                messages.success(request, ACTIONS[action].done)
+                return redirect("complaints:complaint-detail", pk=pk)
+        return self.render_page(request, selectors.complaint_detail(request.user, pk), bound={action: form})
+
+
+class AttachmentDownloadView(RoleRequiredMixin, View):
+    """An attachment, only for those who see its complaint; always as a download, never rendered inline."""
+
+    allowed_roles = EVERY_ROLE
+
+    def get(self, request, pk, attachment_pk):
+        complaint = selectors.complaint_get_visible(request.user, pk)
+        attachment = get_object_or_404(complaint.attachments, pk=attachment_pk)
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError as e:
+            raise Http404 from e
+        return FileResponse(
+            handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+        )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Statistics
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{value}%"
+
+
+STAT_HEADER = (
+    gettext_lazy("Group"),
+    gettext_lazy("Received"),
+    gettext_lazy("Withdrawn"),
+    gettext_lazy("Decided"),
+    gettext_lazy("Decided on time"),
+    gettext_lazy("Open and overdue"),
+    gettext_lazy("On-time rate"),
+    gettext_lazy("Average days to decide"),
+    gettext_lazy("Satisfaction (1–5)"),
+    gettext_lazy("Callbacks"),
+)
+
+
+def _stat_cells(row: selectors.Row, label=None) -> list:
+    return [
+        str(label if label is not None else row.label),
+        row.received,
+        row.withdrawn,
+        row.decided,
+        row.on_time,
+        row.overdue_open,
+        _pct(row.on_time_rate),
+        float(row.avg_days) if row.avg_days is not None else "",
+        float(row.satisfaction) if row.satisfaction is not None else "",
+        row.callbacks,
+    ]
+
+
+class StatisticsView(RoleRequiredMixin, TemplateView):
+    """Monthly statistics by business category, cause, branch and channel (JR/T 0169 axes), with Excel."""
+
+    template_name = "complaints/statistics.html"
+    allowed_roles = MANAGERS
+
+    def get(self, request, *args, **kwargs):
+        today = timezone.localdate()
+        form = forms.StatisticsForm(request.GET or {"month": today.strftime("%Y-%m")}, user=request.user)
+        month, branch = today.replace(day=1), None
+        if form.is_valid():
+            month, branch = form.cleaned_data["month"], form.cleaned_data.get("branch")
+        stats = selectors.monthly_statistics(request.user, month, branch)
+        if request.GET.get("export") == "xlsx":
+            return self.export(request, stats)
+        previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+        following = (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                stats=stats,
+                tables=[
+                    (_("By business category"), stats.by_category, "category"),
+                    (_("By cause"), stats.by_cause, "cause"),
+                    (_("By branch"), stats.by_branch, "branch"),
+                    (_("By channel"), stats.by_channel, "channel"),
+                ],
+                chart={
+                    "categories": [[str(r.label), r.received] for r in stats.by_category],
+                    "causes": [[str(r.label), r.received] for r in stats.by_cause],
+                },
+                previous=previous.strftime("%Y-%m"),
+                following=following.strftime("%Y-%m") if following <= today else "",
+                query=request.GET.urlencode(),
+            )
+        )
+
+    def export(self, request, stats):
+        from customers.models import AccessLog
+        from customers.services import access_log_record
+
+        month = stats.month.strftime("%Y-%m")
+        access_log_record(
+            actor=request.user,
+            action=AccessLog.Action.EXPORT,
+            reason=_("Complaint statistics export"),
+            detail={"month": month},
+            row_count=stats.total.received,
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+        header = [str(h) for h in STAT_HEADER]
+        sheets = [
+            (str(title), header, [_stat_cells(r) for r in rows] + [_stat_cells(stats.total, _("Total"))])
+            for title, rows in (
+                (_("By business category"), stats.by_category),
+                (_("By cause"), stats.by_cause),
+                (_("By branch"), stats.by_branch),
+                (_("By channel"), stats.by_channel),
+            )
+        ]
+        return xlsx_response(f"complaint-statistics-{month}", sheets)
+
+
+class RepeatedCausesView(RoleRequiredMixin, TemplateView):
+    """溯源整改: the causes behind most complaints over a period, and the branches and products behind them."""
+
+    template_name = "complaints/repeated_causes.html"
+    allowed_roles = MANAGERS
+
+    def get_context_data(self, **kwargs):
+        today = timezone.localdate()
+        defaults = {"start": (today - timedelta(days=89)).isoformat(), "end": today.isoformat()}
+        form = forms.PeriodForm(self.request.GET or defaults, user=self.request.user)
+        start, end, branch = today - timedelta(days=89), today, None
+        if form.is_valid():
+            start, end, branch = form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data.get("branch")
+        causes = selectors.repeated_causes(self.request.user, start, end, branch=branch)
+        return super().get_context_data(form=form, causes=causes, start=start, end=end, **kwargs)
