@@ -174,8 +174,8 @@ def test_intake_registers_and_redirects(org, book, login, settings, tmp_path):
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
-        (SimpleUploadedFile("virus.exe", b"MZ\x90"), "not accepted"),
-        (SimpleUploadedFile("big.pdf", b"%PDF" + b"0" * 4096), "too large"),
+        (SimpleUploadedFile("virus.exe", b"MZ\x90"), "不接受此类文件"),
+        (SimpleUploadedFile("big.pdf", b"%PDF" + b"0" * 4096), "过大"),
     ],
 )
 def test_a_bad_attachment_is_a_form_error_and_nothing_is_written(org, book, login, settings, tmp_path, upload, message):
@@ -195,7 +195,7 @@ def test_intake_errors_are_form_errors(org, book, login):
     response = client.post(
         reverse("complaints:complaint-create"), intake(book, complainant_kind="agent", complainant_name="代理人")
     )
-    assert "power of attorney" in response.content.decode()
+    assert "代理投诉须提供授权委托书" in response.content.decode()
     assert not Complaint.objects.exists()
 
 
@@ -233,7 +233,7 @@ def test_actions_through_the_page(org, records, login):
     assert c.extension_level == 1
     # An action not available to this user is refused with a message, and changes nothing.
     response = handler.post(url, {"action": "withdraw"}, follow=True)
-    assert "not available" in response.content.decode()
+    assert "该投诉当前不能执行此操作" in response.content.decode()
     handler.post(url, {"action": "decide", "decision": "退费", "customer_told_via": "电话", "remedies_told": "on"})
     officer = login(org.west_officer)
     officer.post(url, {"action": "callback", "satisfaction": "5", "comment": "好"})

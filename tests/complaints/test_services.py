@@ -20,7 +20,11 @@ S = Complaint.Status
 def decided(org, in_progress, **kw):
     c = in_progress(**kw)
     return services.complaint_decide(
-        actor=org.west_officer.user, complaint=c, decision="退还手续费50元", customer_told_via="电话", remedies_told=True
+        actor=org.west_officer.user,
+        complaint=c,
+        decision="退还手续费50元",
+        customer_told_via="电话",
+        remedies_told=True,
     )
 
 
@@ -278,7 +282,10 @@ def test_an_extension_in_time_keeps_a_complaint_from_breaching(org, in_progress)
     with travel(at(2026, 11, 1, 10)):
         c = in_progress(received_at=at(2026, 11, 1, 9))
         services.extension_request(
-            actor=org.west_officer.user, complaint=c, reason="复杂", customer_told_at=at(2026, 11, 1, 9, 30),
+            actor=org.west_officer.user,
+            complaint=c,
+            reason="复杂",
+            customer_told_at=at(2026, 11, 1, 9, 30),
             customer_told_via="电话",
         )
     with travel(at(2026, 11, 20, 10)):
@@ -363,7 +370,10 @@ def test_agent_and_non_customer_intake(org, register):
     assert c.complainant_contact_masked == "139****5678"
     assert "13912345678" not in c.complainant_contact_encrypted
     stranger = register(
-        customer=None, complainant_kind="non_customer", complainant_name="路人", complainant_contact="0571-88886666",
+        customer=None,
+        complainant_kind="non_customer",
+        complainant_name="路人",
+        complainant_contact="0571-88886666",
         branch=org.west_outlet,
     )
     assert stranger.customer is None and stranger.branch == org.west_outlet

@@ -33,7 +33,11 @@ def october(org, book, register):
             c = services.complaint_accept(actor=officer, complaint=c, handler=org.west_officer)
             c = services.complaint_start(actor=officer, complaint=c)
             c = services.complaint_decide(
-                actor=officer, complaint=c, decision="d", customer_told_via="电话", remedies_told=True,
+                actor=officer,
+                complaint=c,
+                decision="d",
+                customer_told_via="电话",
+                remedies_told=True,
                 cause=cause(cause_code),
             )
             return services.callback_record(actor=officer, complaint=c, satisfaction=score)

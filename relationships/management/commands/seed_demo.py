@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from complaints.demo import seed_complaints
 from customers.demo import seed_customers
 from relationships.demo import demo_logins, rms_for_customers, seed_organisation, seed_visit_plans
 
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         step = time.monotonic()
         plans = seed_visit_plans(seed=seed)
         self.stdout.write(f"  visit plans: {plans} in {time.monotonic() - step:.1f} s")
+        step = time.monotonic()
+        complaints = seed_complaints(seed=seed, customers=customers)
+        self.stdout.write(f"  complaints: {complaints} in {time.monotonic() - step:.1f} s")
         self.stdout.write(self.style.SUCCESS(_("Demo data ready.")) + f" ({time.monotonic() - started:.1f} s)")
         self._print_logins(logins, password)
 
