@@ -336,7 +336,7 @@ class ComplaintEvent(models.Model):
     changes, admin shows it read-only)."""
 
     class Kind(models.TextChoices):
-        REGISTERED = "registered", _("Registered")
+        REGISTERED = "registered", _("Complaint registered")
         TRANSITION = "transition", _("Status changed")
         ASSIGNED = "assigned", _("Handler assigned")
         EXTENSION_REQUESTED = "extension_requested", _("Extension requested")

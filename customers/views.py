@@ -84,10 +84,8 @@ def detail_context(request, pk, *, revealed: dict | None = None) -> dict:
         # An RM reads their customers' complaints here; only those the user may open are links.
         "complaints": complaints,
         "complaint_links": set(
-            complaints_visible_to(request.user).filter(pk__in=[c.pk for c in complaints]).values_list("pk", flat=True)
-        )
-        if complaints
-        else set(),
+            complaints_visible_to(request.user).filter(customer=view.customer).values_list("pk", flat=True)
+        ),
         "can_register_complaint": request.user.staff.role in (Staff.Role.HEAD, Staff.Role.OFFICER, Staff.Role.ADMIN),
         "rel": customer_relationship(request.user, view.customer),
         "secondary_choices": rms_visible_to(request.user) if actions.get("can_add_secondary") else [],

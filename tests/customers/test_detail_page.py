@@ -7,6 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from complaints import services as complaint_services
+from complaints.models import ComplaintCategory
 from customers import services
 from customers.models import AccessLog, Holding
 from tests.factories import CustomerFactory, ProductFactory
@@ -125,9 +127,13 @@ def test_query_count_does_not_grow_with_holdings_and_history(org, login, django_
     customer = CustomerFactory(primary_rm=org.rm_west, risk_level="C3")
     client = login(org.rm_west)
     hold(customer, "R1")
-    with django_assert_max_num_queries(18) as few:
+    with django_assert_max_num_queries(20) as few:
         client.get(url(customer))
     for i in range(10):
+        complaint_services.complaint_register(
+            actor=org.west_officer.user, customer=customer, category=ComplaintCategory.objects.get(code="01"),
+            channel="counter", request="r", facts="f", handler=org.rm_west if i % 2 else None,
+        )  # fmt: skip
         hold(customer, f"R{1 + i % 5}", maturity_in=i)
         services.customer_update(actor=org.rm_west.user, customer=customer, occupation=f"职业{i}")
         services.asset_snapshot_record(customer=customer, on=date.today() - timedelta(days=i), aum=Decimal(1000 + i))
