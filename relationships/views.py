@@ -737,6 +737,8 @@ class TodayView(RoleRequiredMixin, TemplateView):
     allowed_roles = TODAY_ROLES
 
     def get_context_data(self, **kwargs):
+        from complaints.selectors import open_complaints_handled_by
+
         user, staff = self.request.user, self.request.user.staff
         rm_id = self.request.GET.get("rm", "")
         kind = self.request.GET.get("kind", "")
@@ -745,8 +747,10 @@ class TodayView(RoleRequiredMixin, TemplateView):
         if rm_id.isdigit() and staff.role != Staff.Role.RM:
             rm = get_object_or_404(selectors.staff_visible_to(user).filter(role=Staff.Role.RM), pk=rm_id)
             context.update(today=selectors.today_for(rm, kind=kind or None), read_only=True, viewed_rm=rm)
+            context.update(complaints=open_complaints_handled_by(rm))
         elif staff.role == Staff.Role.RM:
             context.update(today=selectors.today_for(staff, kind=kind or None), read_only=False)
+            context.update(complaints=open_complaints_handled_by(staff))
         else:
             context.update(per_rm=selectors.follow_up_counts_by_rm(user), read_only=True)
         context.update(done_form=FollowUpDoneForm(), snooze_form=SnoozeForm(), skip_form=SkipForm())

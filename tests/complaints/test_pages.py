@@ -253,3 +253,12 @@ def test_deadline_badges_show_on_the_list(org, register, login):
         register(received_at=at(2026, 10, 1, 9))
         html = login(org.west_officer).get(reverse("complaints:complaint-list")).content.decode()
     assert 'data-deadline="breached"' in html
+
+
+def test_the_handler_sees_their_complaints_on_today(org, records, login):
+    c = records["complaint"]  # handled by rm_west2
+    page = login(org.rm_west2).get(reverse("relationships:today")).content.decode()
+    assert c.reference in page and reverse("complaints:complaint-detail", args=[c.pk]) in page
+    assert c.reference not in login(org.rm_west).get(reverse("relationships:today")).content.decode()
+    services.complaint_withdraw(actor=org.west_officer.user, complaint=c)
+    assert c.reference not in login(org.rm_west2).get(reverse("relationships:today")).content.decode()
