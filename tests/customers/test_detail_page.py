@@ -1,6 +1,6 @@
 """The 360° page: masking, reveal with a logged reason, suitability, history, and its query count."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -136,6 +136,8 @@ def test_query_count_does_not_grow_with_holdings_and_history(org, login, django_
         )  # fmt: skip
         hold(customer, f"R{1 + i % 5}", maturity_in=i)
         services.customer_update(actor=org.rm_west.user, customer=customer, occupation=f"职业{i}")
-        services.asset_snapshot_record(customer=customer, on=date.today() - timedelta(days=i), aum=Decimal(1000 + i))
+        services.asset_snapshot_record(
+            customer=customer, on=timezone.localdate() - timedelta(days=i), aum=Decimal(1000 + i)
+        )
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url(customer)).status_code == 200

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Customer
 from relationships import services
@@ -21,7 +22,10 @@ def request_move(org, customers, actor=None, to=None):
 
 def test_request_and_approval_move_the_customers_with_everything_open(org, book):
     follow_up = services.interaction_log(
-        actor=org.rm_west.user, customer=book.west, next_follow_up_on=book.west.created_at.date(), next_action="回访"
+        actor=org.rm_west.user,
+        customer=book.west,
+        next_follow_up_on=timezone.localdate(book.west.created_at),
+        next_action="回访",
     )
     open_item = FollowUp.objects.get(source_ref=f"interaction:{follow_up.pk}")
     request = request_move(org, [book.west, book.corporate])
