@@ -17,7 +17,10 @@ class NavItem:
 
 
 NAV_ITEMS = (
+    NavItem("relationships:dashboard-hq", _("HQ dashboard"), "globe2"),
+    NavItem("relationships:dashboard", _("Dashboard"), "speedometer2"),
     NavItem("relationships:today", _("Today"), "sun"),
+    NavItem("relationships:my-performance", _("My performance"), "graph-up-arrow"),
     NavItem("relationships:my-customers", _("My customers"), "person-lines-fill"),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week"),
     NavItem("customers:customer-list", _("Customers"), "people"),

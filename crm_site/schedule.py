@@ -23,6 +23,13 @@ class Entry:
 
 DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     Entry(
+        name="dashboards: build yesterday's daily figures",
+        task="relationships.tasks.build_figures",
+        minute="50",
+        hour="1",
+        description="01:50 计算昨日网点与客户经理的日指标（仪表盘）/ Build yesterday's branch and RM figures for the dashboards",
+    ),
+    Entry(
         name="housekeeping: purge expired sessions and old sign-in attempts",
         task="relationships.tasks.purge_expired_sessions",
         minute="15",

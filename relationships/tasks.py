@@ -51,3 +51,10 @@ def digest_dispatch(day: str | None = None) -> int:
 @shared_task
 def send_digest(staff_id: int, day: str) -> str:
     return services.digest_send(staff_id=staff_id, day=date.fromisoformat(day))
+
+
+@shared_task
+def build_figures(day: str | None = None) -> dict:
+    """The dashboards' daily figures: yesterday's by default, or those of ``day``."""
+    run = services.figures_build(day=_day(day)) if day else services.figures_build_yesterday()
+    return {"day": run.day.isoformat(), "branches": run.branches, "rms": run.rms, "seconds": run.seconds}

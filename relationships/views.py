@@ -15,7 +15,7 @@ from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form, as_text
 from customers.selectors import customer_get_visible, customers_visible_to
 
-from . import exports, selectors, services
+from . import dashboards, exports, selectors, services
 from .forms import (
     FollowUpDoneForm,
     HandoverForm,
@@ -30,20 +30,26 @@ from .forms import (
     VisitPlanForm,
     VisitReportLineForm,
 )
-from .models import Assignment, FollowUp, Handover, Notification, ReassignmentRequest, Staff, VisitPlan
+from .models import Assignment, Branch, FollowUp, Handover, Notification, ReassignmentRequest, Staff, VisitPlan
 from .permissions import EVERY_ROLE, HEADS_AND_ADMINS, LOGGERS, REQUESTERS, RoleRequiredMixin
 from .services.portfolio import may_approve
 
 
 class HomeView(RoleRequiredMixin, TemplateView):
-    """Each role's home: Today for RMs and heads (and admins); the customer list for complaints officers."""
+    """Each role's home: Today for RMs, the dashboard for branch heads, the HQ dashboard for admins; the list of
+    pages for complaints officers."""
 
     template_name = "relationships/home.html"
+    HOMES = {
+        Staff.Role.RM: "relationships:today",
+        Staff.Role.HEAD: "relationships:dashboard",
+        Staff.Role.ADMIN: "relationships:dashboard-hq",
+    }
 
     def get(self, request, *args, **kwargs):
-        role = request.user.staff.role
-        if role in TODAY_ROLES:
-            return redirect("relationships:today")
+        home = self.HOMES.get(request.user.staff.role)
+        if home:
+            return redirect(home)
         return super().get(request, *args, **kwargs)
 
 
@@ -797,3 +803,205 @@ class FollowUpActionView(RoleRequiredMixin, View):
         else:
             messages.success(request, _("Follow-up updated."))
         return redirect("relationships:today")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Dashboards (仪表盘) and performance (绩效)
+# ----------------------------------------------------------------------------------------------------------------
+
+ADMINS = frozenset({Staff.Role.ADMIN})
+PERFORMANCE_ROLES = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
+
+
+def _export_log(request, reason: str, detail: dict, rows: int) -> None:
+    from customers.models import AccessLog
+    from customers.services import access_log_record
+
+    access_log_record(
+        actor=request.user,
+        action=AccessLog.Action.EXPORT,
+        reason=reason,
+        detail=detail,
+        row_count=rows,
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    """The branch head's home: KPI cards, charts, the RMs and the churn-risk list of a branch subtree."""
+
+    template_name = "relationships/dashboard.html"
+    allowed_roles = HEADS_AND_ADMINS
+
+    def get_context_data(self, **kwargs):
+        board = dashboards.dashboard_for(
+            self.request.user,
+            branch_id=self.request.GET.get("branch"),
+            period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD),
+            sort=self.request.GET.get("sort", "aum"),
+        )
+        root = board.scope.root
+        return super().get_context_data(
+            board=board,
+            periods=dashboards.PERIODS,
+            query=dashboard_query(board.period.key, root),
+            complaints_query=f"branch={root.pk}" if root is not None else "",
+            rm_columns=dashboards.RM_COLUMNS,
+            branch_columns=dashboards.BRANCH_COLUMNS,
+            coverage_chart=[{"label": line.branch.name, "value": line.figures["coverage"]} for line in board.branches],
+            **kwargs,
+        )
+
+
+def dashboard_query(period_key: str, root) -> str:
+    """The query string that keeps the period and branch on drill-down and export links."""
+    from urllib.parse import urlencode
+
+    params = {"period": period_key}
+    if root is not None:
+        params["branch"] = root.pk
+    return urlencode(params)
+
+
+class HqDashboardView(RoleRequiredMixin, TemplateView):
+    """HQ: the figures of the whole bank and the ranking of its branches."""
+
+    template_name = "relationships/dashboard_hq.html"
+    allowed_roles = ADMINS
+
+    def get_context_data(self, **kwargs):
+        board = dashboards.ranking_for(
+            self.request.user,
+            period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD),
+            level=self.request.GET.get("level", Branch.Level.SUB_BRANCH),
+            sort=self.request.GET.get("sort", "aum"),
+        )
+        return super().get_context_data(
+            board=board,
+            periods=dashboards.PERIODS,
+            levels=[(v, label) for v, label in Branch.Level.choices if v != Branch.Level.BRANCH],
+            branch_sorts=dashboards.BRANCH_SORTS,
+            branch_columns=dashboards.BRANCH_COLUMNS,
+            coverage_chart=[
+                {"label": line.branch.name, "value": line.figures["coverage"]} for line in board["ranking"][:30]
+            ],
+            query=dashboard_query(board["period"].key, None),
+            **kwargs,
+        )
+
+
+class RmPerformanceView(RoleRequiredMixin, TemplateView):
+    """绩效: one RM over a period against the median of their branch's RMs. An RM sees only themself (another
+    RM is a 404); a head any RM of their subtree."""
+
+    template_name = "relationships/dashboard_rm.html"
+    allowed_roles = PERFORMANCE_ROLES
+
+    def get_rm(self):
+        return dashboards.rm_get_visible(self.request.user, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        rm = self.get_rm()
+        performance = dashboards.performance_for(
+            rm, period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD)
+        )
+        churn = dashboards.churn_list(self.request.user, None, rm=rm)
+        return super().get_context_data(
+            perf=performance,
+            churn=churn,
+            periods=dashboards.PERIODS,
+            is_self=rm.pk == self.request.user.staff.pk,
+            rm_query=f"rm={rm.pk}&period={performance['period'].key}",
+            **kwargs,
+        )
+
+
+class MyPerformanceView(RmPerformanceView):
+    """我的绩效: the RM's own performance page."""
+
+    allowed_roles = RMS
+
+    def get_rm(self):
+        return dashboards.rm_get_visible(self.request.user, self.request.user.staff.pk)
+
+
+class DashboardRecordsView(RoleRequiredMixin, TemplateView):
+    """The records behind a dashboard figure (drill-down), through the same visibility rule."""
+
+    template_name = "relationships/dashboard_records.html"
+    allowed_roles = PERFORMANCE_ROLES
+
+    def get_context_data(self, **kwargs):
+        params = self.request.GET
+        staff = self.request.user.staff
+        rm_id = params.get("rm", "")
+        if staff.role == Staff.Role.RM:
+            rm_id = rm_id or str(staff.pk)  # an RM's figures are their own
+        if rm_id and not rm_id.isdigit():
+            raise Http404
+        branch_id = params.get("branch", "")
+        if branch_id and not branch_id.isdigit():
+            raise Http404
+        drill = dashboards.drill_for(
+            self.request.user,
+            metric=params.get("metric", ""),
+            period_key=params.get("period", dashboards.DEFAULT_PERIOD),
+            branch_id=branch_id or None,
+            rm_id=rm_id or None,
+            channel=params.get("channel", ""),
+        )
+        return super().get_context_data(
+            drill=drill,
+            page_obj=paginate(drill.records, params.get("page"), 50),
+            back=self._back(drill),
+            **kwargs,
+        )
+
+    def _back(self, drill) -> str:
+        if drill.rm is not None:
+            return reverse("relationships:rm-performance", args=[drill.rm.pk]) + f"?period={drill.period.key}"
+        return reverse("relationships:dashboard") + "?" + dashboard_query(drill.period.key, drill.scope.root)
+
+
+class DashboardExportView(RoleRequiredMixin, View):
+    """Excel of a dashboard table (RMs, branches, churn risk): masked identifiers, written to the access log."""
+
+    allowed_roles = HEADS_AND_ADMINS
+    TABLES = ("rms", "branches", "ranking", "churn")
+
+    def get(self, request):
+        table = request.GET.get("table", "")
+        if table not in self.TABLES:
+            raise Http404
+        period_key = request.GET.get("period", dashboards.DEFAULT_PERIOD)
+        branch_id = request.GET.get("branch") or None
+        if branch_id and not str(branch_id).isdigit():
+            raise Http404
+        if table == "ranking":
+            if request.user.staff.role != Staff.Role.ADMIN:
+                raise PermissionDenied
+            board = dashboards.ranking_for(
+                request.user, period_key=period_key, level=request.GET.get("level", Branch.Level.SUB_BRANCH)
+            )
+            response, rows = exports.branches_xlsx(board["ranking"], board["period"], title=_("Branch ranking"))
+            scope_name = _("All branches")
+        else:
+            scope = dashboards.scope_for(request.user, branch_id)
+            period = dashboards.period_for(period_key)
+            scope_name = scope.root.name if scope.root else _("All branches")
+            if table == "rms":
+                lines = dashboards.rm_lines(request.user, scope, period)
+                response, rows = exports.rms_xlsx(dashboards._sorted(lines, "aum"), period)
+            elif table == "branches":
+                board = dashboards.dashboard_for(request.user, branch_id=branch_id, period_key=period_key)
+                response, rows = exports.branches_xlsx(board.branches, period, title=_("Branches"))
+            else:
+                follow_ups = dashboards.churn_follow_ups(request.user, scope)[: exports.CHURN_EXPORT_LIMIT]
+                response, rows = exports.churn_xlsx(follow_ups)
+        _export_log(
+            request,
+            _("Dashboard export: %(table)s, %(scope)s") % {"table": table, "scope": scope_name},
+            {"table": table, "period": period_key, "branch": branch_id},
+            rows,
+        )
+        return response

@@ -14,6 +14,11 @@ from .contact import (  # noqa: F401
     visit_plan_submit,
     visit_plan_update,
 )
+from .figures import (  # noqa: F401
+    figures_build,
+    figures_build_yesterday,
+    figures_rebuild,
+)
 from .org import (  # noqa: F401
     SIGN_IN_RECORD_RETENTION,
     branch_create,

@@ -28,3 +28,45 @@ window.crmCharts = (function () {
 
   return { line: line, series: series, palette: palette, money: money };
 })();
+
+/* The dashboards: AUM by tier, coverage by branch, interactions by channel, complaints by category. */
+window.crmCharts.dashboard = function (seriesId, coverageId) {
+  const read = (id) => { const el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; };
+  const s = read(seriesId);
+  if (!s || !window.Chart) return;
+  const short = s.labels.map((d) => d.slice(5));
+  const wan = (v) => crmCharts.money(v / 10000);
+  const small = { legend: { position: "bottom", labels: { boxWidth: 10, font: { size: 11 } } } };
+  crmCharts.series("chart-aum", "line", short,
+    s.aum_by_tier.map((t) => ({ label: t.label, data: t.data, fill: true, pointRadius: 0, tension: 0.2, borderWidth: 1.5 })),
+    { plugins: small, scales: { y: { stacked: true, ticks: { callback: wan } }, x: { ticks: { maxTicksLimit: 8 } } },
+      elements: { line: { fill: true } }, interaction: { mode: "index", intersect: false } });
+  const cov = read(coverageId) || [];
+  crmCharts.series("chart-coverage", "bar", cov.map((c) => c.label),
+    [{ label: "%", data: cov.map((c) => c.value) }],
+    { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } } });
+  crmCharts.series("chart-channels", "bar", short,
+    s.interactions_by_channel.map((c) => ({ label: c.label, data: c.data })),
+    { plugins: small, scales: { x: { stacked: true, ticks: { maxTicksLimit: 8 } }, y: { stacked: true } } });
+  const cats = s.complaints_by_category || [];
+  if (cats.length) {
+    crmCharts.series("chart-complaints", "bar", cats.map((c) => c.label),
+      [{ label: "", data: cats.map((c) => c.count) }],
+      { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } });
+  }
+};
+
+/* An RM's performance: AUM, coverage and interactions over the period. */
+window.crmCharts.performance = function (seriesId) {
+  const el = document.getElementById(seriesId);
+  if (!el || !window.Chart) return;
+  const s = JSON.parse(el.textContent);
+  const short = s.labels.map((d) => d.slice(5));
+  crmCharts.series("chart-rm-aum", "line", short, [{ label: "AUM", data: s.aum.map((v) => v === null ? null : v / 10000), pointRadius: 0, tension: 0.2 }],
+    { plugins: { legend: { display: false } }, scales: { y: { ticks: { callback: crmCharts.money } }, x: { ticks: { maxTicksLimit: 8 } } } });
+  crmCharts.series("chart-rm-activity", "bar", short, [
+    { label: s.interactions_label, data: s.interactions, yAxisID: "y" },
+    { label: s.coverage_label, data: s.coverage, type: "line", yAxisID: "y1", pointRadius: 0 },
+  ], { plugins: { legend: { position: "bottom", labels: { boxWidth: 10 } } },
+       scales: { y: { position: "left", ticks: { precision: 0 } }, y1: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false } }, x: { ticks: { maxTicksLimit: 8 } } } });
+};
