@@ -1,4 +1,7 @@
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from relationships.models import Staff
@@ -15,6 +18,27 @@ SORT_CHOICES = [
     ("-last_contacted_at", _("Most recently contacted")),
 ]
 assert {key for key, _label in SORT_CHOICES} <= set(SORTS)  # noqa: S101 - a module invariant
+
+
+class LongSelect(forms.Select):
+    """A <select> for long choice lists (every RM and branch of a head's scope: hundreds at bank scale), written
+    in one pass instead of through a template per <option> (Django's default costs about 0.1 ms per option, which
+    made the widget most of the customer list's server time for a head: see docs/performance.md)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('<optgroup label="{}">', group_name))
+            parts.extend(
+                format_html('<option value="{}"{}>{}</option>', o["value"], flatatt(o["attrs"]), o["label"])
+                for o in options
+            )
+            if group_name:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every part is escaped by format_html
 
 
 def _rm_choices(user):
@@ -34,8 +58,12 @@ class CustomerFilterForm(forms.Form):
     segment = forms.ModelChoiceField(
         label=_("Tier"), required=False, queryset=Segment.objects.all(), empty_label=_("All tiers")
     )
-    branch = forms.ModelChoiceField(label=_("Branch"), required=False, queryset=None, empty_label=_("All in my scope"))
-    rm = forms.ModelChoiceField(label=_("RM"), required=False, queryset=None, empty_label=_("All RMs"))
+    branch = forms.ModelChoiceField(
+        label=_("Branch"), required=False, queryset=None, empty_label=_("All in my scope"), widget=LongSelect
+    )
+    rm = forms.ModelChoiceField(
+        label=_("RM"), required=False, queryset=None, empty_label=_("All RMs"), widget=LongSelect
+    )
     lifecycle = forms.ChoiceField(
         label=_("Lifecycle"), required=False, choices=[("", _("All stages")), *Customer.Lifecycle.choices]
     )
