@@ -51,6 +51,18 @@ def _secondary_customer_ids(staff: Staff) -> list[int]:
     return list(Assignment.objects.current().secondary().filter(staff=staff).values_list("customer_id", flat=True))
 
 
+def _subtree_branch_ids(branch) -> list[int] | None:
+    """The ids of ``branch`` and every branch below it, or None when that is every branch of the bank. One query
+    over the (small) branch table either way. A head of the top 分行 sees every customer, and a filter on a list
+    of every branch id would cost PostgreSQL a scan of the whole branch index on each count (about 50 ms at a
+    million customers) for nothing (docs/performance.md)."""
+    from relationships.models import Branch
+
+    rows = list(Branch.objects.values_list("pk", "path"))
+    ids = [pk for pk, path in rows if path.startswith(branch.path)]
+    return None if len(ids) == len(rows) else ids
+
+
 def _visible(user) -> tuple[QuerySet[Customer], bool]:
     """The visible customers, and whether the set is an RM's primary-or-secondary union (see PORTFOLIO_SORTS)."""
     staff = staff_of(user)
@@ -59,7 +71,8 @@ def _visible(user) -> tuple[QuerySet[Customer], bool]:
     if staff.sees_everything:
         return Customer.objects.all(), False
     if staff.role in (Staff.Role.HEAD, Staff.Role.OFFICER):
-        return Customer.objects.in_subtree_of(staff.branch), False
+        ids = _subtree_branch_ids(staff.branch)
+        return (Customer.objects.all() if ids is None else Customer.objects.filter(branch_id__in=ids)), False
     if staff.role == Staff.Role.RM:
         secondary = _secondary_customer_ids(staff)
         if not secondary:
