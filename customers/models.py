@@ -237,6 +237,10 @@ class Customer(models.Model):
             models.Index(fields=["branch", "-aum"], name="customer_branch_aum_idx"),
             models.Index(fields=["segment", "-aum"], name="customer_segment_aum_idx"),
             models.Index(fields=["-aum"], name="customer_aum_idx"),
+            # The list's lifecycle and risk-tolerance filters: a rare combination (declining + C3 is 1 in 100)
+            # made the capped count scan the table until it found 10,001 rows, 90-110 ms at a million customers;
+            # through this index it reads only the matching entries (docs/performance.md).
+            models.Index(fields=["lifecycle", "risk_level"], name="customer_lifecycle_risk_idx"),
             # The "longest without contact" indexes (NULLS FIRST) are PostgreSQL-only: migration 0004.
         ]
 
