@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -125,7 +125,9 @@ class Scope:
 def scope_for(user, branch_id=None) -> Scope:
     """The picked branch's subtree within the user's (404 for a branch outside it). Heads start at their own
     branch, admins at the whole bank."""
-    visible = list(branches_visible_to(user).order_by("path").only("id", "name", "code", "path", "parent", "depth"))
+    visible = list(
+        branches_visible_to(user).order_by("path").only("id", "name", "code", "path", "parent", "depth", "level")
+    )
     staff = staff_of(user)
     root = None
     if branch_id not in (None, ""):
@@ -150,6 +152,7 @@ def _period_sums(prefix: str, period: Period, *, previous=False) -> dict:
     out = {f"{prefix}{name}": Sum(name, filter=within, default=0) for name in FLOWS}
     stock_day = Q(day=end)
     out.update({f"{prefix}{name}": Sum(name, filter=stock_day, default=0) for name in STOCKS})
+    out[f"{prefix}rows"] = Count("pk", filter=within)
     return out
 
 
@@ -168,6 +171,7 @@ class Figures:
         return figures
 
     def add(self, row: dict) -> None:
+        self.rows_before = getattr(self, "rows_before", 0) + (row.get("p_rows") or 0)
         for name in FLOWS + STOCKS:
             self.now[name] = self.now.get(name, 0) + (row.get(f"c_{name}") or 0)
             self.before[name] = self.before.get(name, 0) + (row.get(f"p_{name}") or 0)
@@ -192,7 +196,14 @@ class Figures:
     def previous(self, name: str):
         return self.rates_before.get(name, self.before.get(name))
 
+    @property
+    def comparable(self) -> bool:
+        """Whether the previous period has figures at all (not before the first day built)."""
+        return getattr(self, "rows_before", 0) > 0
+
     def change(self, name: str):
+        if not self.comparable:
+            return None
         now, before = self.value(name), self.previous(name)
         if now is None or before is None:
             return None
@@ -208,7 +219,8 @@ class Figures:
 
     def flat(self) -> dict:
         """Every figure and rate of the period, for tables and sorting."""
-        return {**self.now, **self.rates_now, "aum_change": self.now["aum"] - self.before["aum"]}
+        change = self.now["aum"] - self.before["aum"] if self.comparable else None
+        return {**self.now, **self.rates_now, "aum_change": change}
 
 
 def _branch_rows(scope: Scope, period: Period) -> list[dict]:
@@ -485,7 +497,7 @@ def performance_for(rm: Staff, *, period_key: str = DEFAULT_PERIOD) -> dict:
                 "label": label,
                 "kind": kind,
                 "value": flat[key],
-                "previous": mine.previous(key) if key != "aum_change" else None,
+                "previous": mine.previous(key) if key != "aum_change" and mine.comparable else None,
                 "change": mine.change(key) if key != "aum_change" else None,
                 "median": statistics.median(values) if values else None,
             }
@@ -595,7 +607,6 @@ class Drill:
 def drill_for(user, *, metric: str, period_key: str, branch_id=None, rm_id=None, channel: str = "") -> Drill:
     """The records behind a dashboard figure: ``rm_id`` for an RM's figure (404 for an RM the user may not see),
     otherwise the picked branch's subtree (404 outside the user's)."""
-    from customers.models import Customer
     from customers.selectors import customers_visible_to
 
     from .models import SatisfactionRating
@@ -631,13 +642,7 @@ def drill_for(user, *, metric: str, period_key: str, branch_id=None, rm_id=None,
         records = customers.select_related("segment", "primary_rm", "branch").order_by("-aum_on_day", "pk")
         kind = "customers"
     elif metric == "lost_customers":
-        history = Customer.history.model
-        ids = []
-        d = period.start
-        while d <= period.end:
-            ids += list(f.lost_customers_on(d).values_list("history_id", flat=True))
-            d += timedelta(days=1)
-        records = history.objects.filter(history_id__in=ids, id__in=visible.values("pk"))
+        records = f.lost_customers_between(period.start, period.end).filter(id__in=visible.values("pk"))
         if rm is not None:
             records = records.filter(primary_rm_id=rm.pk)
         elif scope.root is not None:

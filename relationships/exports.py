@@ -90,7 +90,7 @@ def _figure_values(f: dict) -> list:
     return [
         f["customers"],
         float(f["aum"]),
-        float(f["aum_change"]),
+        "" if f["aum_change"] is None else float(f["aum_change"]),
         _pct(f["coverage"]),
         f["interactions"],
         _pct(f["follow_ups_on_time_rate"]),

@@ -183,10 +183,16 @@ def complaints_overdue_at(day: date) -> Q:
 
 def lost_customers_on(day: date) -> QuerySet:
     """Customer history records of ``day`` that turned a customer's lifecycle to lost."""
+    return lost_customers_between(day, day)
+
+
+def lost_customers_between(first: date, last: date) -> QuerySet:
+    """Customer history records from ``first`` to ``last`` (inclusive) that turned a lifecycle to lost."""
     from customers.models import Customer
 
     history = Customer.history.model
-    start, end = day_bounds(day)
+    start, _next = day_bounds(first)
+    _start, end = day_bounds(last)
     previous = (
         history.objects.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
         .order_by("-history_date", "-history_id")

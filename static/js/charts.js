@@ -43,7 +43,7 @@ window.crmCharts.dashboard = function (seriesId, coverageId) {
       elements: { line: { fill: true } }, interaction: { mode: "index", intersect: false } });
   const cov = read(coverageId) || [];
   crmCharts.series("chart-coverage", "bar", cov.map((c) => c.label),
-    [{ label: "%", data: cov.map((c) => c.value) }],
+    [{ label: "%", data: cov.map((c) => c.value), maxBarThickness: 28 }],
     { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } } });
   crmCharts.series("chart-channels", "bar", short,
     s.interactions_by_channel.map((c) => ({ label: c.label, data: c.data })),
@@ -51,7 +51,7 @@ window.crmCharts.dashboard = function (seriesId, coverageId) {
   const cats = s.complaints_by_category || [];
   if (cats.length) {
     crmCharts.series("chart-complaints", "bar", cats.map((c) => c.label),
-      [{ label: "", data: cats.map((c) => c.count) }],
+      [{ label: "", data: cats.map((c) => c.count), maxBarThickness: 28 }],
       { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } });
   }
 };

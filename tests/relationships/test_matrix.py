@@ -55,6 +55,12 @@ def pages(book, records, org):
         "visit-plan-create": reverse("relationships:visit-plan-create"),
         "visit-plan-detail": reverse("relationships:visit-plan-detail", args=[records["plan"].pk]),
         "visit-plan-report": reverse("relationships:visit-plan-report", args=[records["plan"].pk]),
+        "dashboard": reverse("relationships:dashboard"),
+        "dashboard-hq": reverse("relationships:dashboard-hq"),
+        "dashboard-records": reverse("relationships:dashboard-records") + f"?metric=customers&rm={org.rm_west.pk}",
+        "dashboard-export": reverse("relationships:dashboard-export") + "?table=rms",
+        "my-performance": reverse("relationships:my-performance"),
+        "rm-performance": reverse("relationships:rm-performance", args=[org.rm_west.pk]),
     }
 
 
@@ -81,6 +87,12 @@ EXPECTED = {
     "visit-plan-create":   (200, 200, 403, 403, 403, 403),
     "visit-plan-detail":   (200, 404, 200, 404, 403, 200),
     "visit-plan-report":   (302, 404, 403, 403, 403, 403),
+    "dashboard":           (403, 403, 200, 200, 403, 200),
+    "dashboard-hq":        (403, 403, 403, 403, 403, 200),
+    "dashboard-records":   (200, 404, 200, 404, 403, 200),
+    "dashboard-export":    (403, 403, 200, 200, 403, 200),
+    "my-performance":      (200, 200, 403, 403, 403, 403),
+    "rm-performance":      (200, 404, 200, 404, 403, 200),
 }  # fmt: skip
 
 

@@ -1,0 +1,247 @@
+"""The dashboards: the head's home, scoping (a head sees only their subtree, an RM only themself), drill-down
+numbers equal to the headline numbers, the period picker, the Excel exports (masked and logged) and pinned
+query counts."""
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from customers.models import AccessLog
+from relationships import dashboards, services
+from relationships.models import BranchDayFigures
+from tests.relationships.test_figures import DAY, NOW, data  # noqa: F401 - the hand-built data set
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def built(org, book, data):  # noqa: F811
+    with time_machine.travel(NOW, tick=False):
+        services.figures_rebuild(since=DAY - timedelta(days=61), until=DAY)
+    return data
+
+
+@pytest.fixture
+def now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_periods_end_with_the_last_built_day(org, built, now):
+    assert dashboards.latest_day() == DAY
+    p = dashboards.period_for("7")
+    assert (p.start, p.end, p.prev_start, p.prev_end) == (
+        date(2026, 3, 3),
+        DAY,
+        date(2026, 2, 24),
+        date(2026, 3, 2),
+    )
+    m = dashboards.period_for("mtd")
+    assert (m.start, m.end, m.prev_start, m.prev_end) == (date(2026, 3, 1), DAY, date(2026, 2, 1), date(2026, 2, 9))
+    assert dashboards.period_for("bogus").key == "30"
+
+
+def test_without_figures_the_period_ends_yesterday(org, now):
+    assert dashboards.latest_day() == DAY
+
+
+def test_kpis_compare_with_the_previous_period(org, built, now):
+    board = dashboards.dashboard_for(org.admin.user, period_key="7")
+    rows = BranchDayFigures.objects.all()
+    now_ = sum(r.interactions for r in rows if date(2026, 3, 3) <= r.day <= DAY)
+    before = sum(r.interactions for r in rows if date(2026, 2, 24) <= r.day <= date(2026, 3, 2))
+    assert board.figures.value("interactions") == now_
+    assert board.figures.change("interactions") == now_ - before
+    end_rows = [r for r in rows if r.day == DAY]
+    customers = {k.key: k for k in board.kpis}["customers"]
+    assert customers.value == sum(r.customers for r in end_rows)
+    policy = sum(r.policy_customers for r in end_rows)
+    overdue = sum(r.overdue_customers for r in end_rows)
+    assert board.figures.value("coverage") == round(100 * (policy - overdue) / policy, 1)
+    assert board.figures.value("satisfaction") == round(
+        sum(r.rating_sum for r in rows if r.day >= date(2026, 3, 3))
+        / sum(r.rating_count for r in rows if r.day >= date(2026, 3, 3)),
+        2,
+    )
+
+
+def test_the_home_of_a_head_is_the_dashboard_and_of_an_admin_the_hq_dashboard(org, login):
+    assert login(org.west_head).get(reverse("home")).url == reverse("relationships:dashboard")
+    assert login(org.admin).get(reverse("home")).url == reverse("relationships:dashboard-hq")
+    assert login(org.rm_west).get(reverse("home")).url == reverse("relationships:today")
+
+
+def test_a_head_sees_only_their_subtree(org, book, built, now, login):
+    client = login(org.west_head)
+    response = client.get(reverse("relationships:dashboard"))
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert board.scope.root == org.west
+    assert {b.pk for b in board.scope.branches} == {org.west.pk, org.west_outlet.pk, org.west_outlet2.pk}
+    assert {line.staff_id for line in board.rms} == {org.rm_west.pk, org.rm_west2.pk}
+    assert {line.branch.pk for line in board.branches} == {org.west_outlet.pk, org.west_outlet2.pk}
+    west_rows = BranchDayFigures.objects.filter(day=DAY, branch__path__startswith=org.west.path)
+    assert board.figures.now["customers"] == sum(r.customers for r in west_rows)
+    assert client.get(reverse("relationships:dashboard") + f"?branch={org.east.pk}").status_code == 404
+    assert client.get(reverse("relationships:dashboard") + f"?branch={org.west_outlet.pk}").status_code == 200
+    assert client.get(reverse("relationships:rm-performance", args=[org.rm_east.pk])).status_code == 404
+    assert client.get(reverse("relationships:rm-performance", args=[org.rm_west2.pk])).status_code == 200
+    drill = reverse("relationships:dashboard-records")
+    assert client.get(drill + f"?metric=customers&rm={org.rm_east.pk}").status_code == 404
+    assert client.get(drill + f"?metric=customers&branch={org.east_outlet.pk}").status_code == 404
+    assert book.east.name not in client.get(drill + "?metric=customers&period=90").content.decode()
+
+
+def test_an_rm_sees_only_themself(org, book, built, now, login):
+    client = login(org.rm_west)
+    mine = client.get(reverse("relationships:my-performance"))
+    assert mine.status_code == 200 and mine.context["perf"]["rm"] == org.rm_west
+    assert client.get(reverse("relationships:rm-performance", args=[org.rm_west.pk])).status_code == 200
+    assert client.get(reverse("relationships:rm-performance", args=[org.rm_west2.pk])).status_code == 404
+    assert client.get(reverse("relationships:dashboard")).status_code == 403
+    drill = reverse("relationships:dashboard-records")
+    assert client.get(drill + f"?metric=customers&rm={org.rm_west2.pk}").status_code == 404
+    own = client.get(drill + "?metric=customers&period=90")
+    assert own.status_code == 200 and book.west.name in own.content.decode()
+    assert book.west2.name not in own.content.decode()
+    assert client.get(reverse("relationships:dashboard-export") + "?table=rms").status_code == 403
+
+
+def test_an_officer_has_no_dashboard(org, login):
+    client = login(org.west_officer)
+    for name in ("dashboard", "dashboard-hq", "my-performance", "dashboard-records"):
+        assert client.get(reverse(f"relationships:{name}")).status_code == 403
+
+
+def test_the_hq_ranking(org, built, now, login):
+    response = login(org.admin).get(reverse("relationships:dashboard-hq") + "?level=outlet&sort=customers")
+    ranking = response.context["board"]["ranking"]
+    assert [line.branch for line in ranking][0] == org.west_outlet  # the most customers
+    counts = [line.figures["customers"] for line in ranking]
+    assert counts == sorted(counts, reverse=True)
+    assert sum(counts) == sum(r.customers for r in BranchDayFigures.objects.filter(day=DAY))
+    assert login(org.top_head).get(reverse("relationships:dashboard-hq")).status_code == 403
+
+
+SCOPES = [
+    ("west_head", {}),
+    ("admin", {}),
+    ("admin", {"branch_id": "east"}),
+    ("top_head", {"branch_id": "west_outlet"}),
+    ("rm_west", {"rm_id": "rm_west"}),
+    ("west_head", {"rm_id": "rm_west2"}),
+    ("east_head", {"rm_id": "rm_east"}),
+]
+
+
+@pytest.mark.parametrize("period", ["7", "90"])
+@pytest.mark.parametrize(("who", "where"), SCOPES)
+def test_every_drill_down_equals_its_headline(org, book, built, now, who, where, period):
+    kwargs = {k: getattr(org, v).pk for k, v in where.items()}
+    for metric in dashboards.DRILLS:
+        drill = dashboards.drill_for(getattr(org, who).user, metric=metric, period_key=period, **kwargs)
+        assert drill.records.count() == drill.headline, (metric, who, where)
+
+
+def test_the_drill_down_page_shows_the_headline_and_the_records(org, book, built, now, login):
+    client = login(org.west_head)
+    response = client.get(reverse("relationships:dashboard-records") + "?metric=not_contacted&period=7")
+    drill = response.context["drill"]
+    assert drill.headline == 4 == response.context["page_obj"].paginator.count
+    text = response.content.decode()
+    assert "从未联系" in text and "私行客户" in text and book.west.name not in text
+
+
+def test_the_churn_list_shows_reasons_and_links_to_the_360_page(org, book, built, now, login):
+    response = login(org.east_head).get(reverse("relationships:dashboard"))
+    churn = response.context["board"].churn
+    assert [f.customer for f in churn] == [book.east]
+    text = response.content.decode()
+    assert reverse("customers:customer-detail", args=[book.east.pk]) in text
+    assert str(dashboards.REASONS["no_contact"]) in text
+
+
+def test_the_rm_table_sorts_and_links(org, built, now, login):
+    response = login(org.west_head).get(reverse("relationships:dashboard") + "?sort=customers")
+    lines = response.context["board"].rms
+    assert [line.staff_id for line in lines] == [org.rm_west.pk, org.rm_west2.pk]
+    text = response.content.decode()
+    assert f"{reverse('relationships:today')}?rm={org.rm_west.pk}" in text
+    assert f"{reverse('customers:customer-list')}?rm={org.rm_west.pk}" in text
+    assert reverse("relationships:rm-performance", args=[org.rm_west.pk]) in text
+    bogus = login(org.west_head).get(reverse("relationships:dashboard") + "?sort=drop&period=x&branch=abc")
+    assert bogus.status_code == 404  # a branch that is not a number is not in the scope
+
+
+def test_performance_against_the_branch_median(org, built, now):
+    perf = dashboards.performance_for(org.rm_west, period_key="30")
+    assert perf["peer_branch"] == org.west and perf["peer_count"] == 2
+    lines = {line["key"]: line for line in perf["lines"]}
+    west2 = dashboards.performance_for(org.rm_west2, period_key="30")
+    mine, theirs = lines["customers"]["value"], {x["key"]: x for x in west2["lines"]}["customers"]["value"]
+    assert lines["customers"]["median"] == (mine + theirs) / 2
+    assert len(perf["series"]["labels"]) == 30
+
+
+@pytest.mark.parametrize("table", ["rms", "branches", "churn"])
+def test_exports_are_logged_and_masked(org, book, built, now, login, table):
+    client = login(org.east_head)
+    response = client.get(reverse("relationships:dashboard-export") + f"?table={table}&period=30")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    entry = AccessLog.objects.get(action=AccessLog.Action.EXPORT)
+    assert entry.user == org.east_head.user and entry.detail["table"] == table and entry.row_count >= 1
+    if table == "churn":
+        from io import BytesIO
+
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(BytesIO(response.content)).active
+        values = [c.value for row in sheet.iter_rows() for c in row]
+        assert book.east.mobile_masked in values
+        assert book.east.reveal("mobile") not in values
+
+
+def test_the_ranking_export_is_for_admins(org, built, now, login):
+    url = reverse("relationships:dashboard-export") + "?table=ranking"
+    assert login(org.west_head).get(url).status_code == 403
+    assert login(org.admin).get(url).status_code == 200
+    assert login(org.admin).get(reverse("relationships:dashboard-export") + "?table=nope").status_code == 404
+
+
+def test_query_counts_are_pinned(org, built, now, login, django_assert_max_num_queries):
+    head, admin, rm = login(org.west_head), None, None
+    with django_assert_max_num_queries(16):
+        assert head.get(reverse("relationships:dashboard") + "?period=90").status_code == 200
+    admin = login(org.admin)
+    with django_assert_max_num_queries(16):
+        assert admin.get(reverse("relationships:dashboard-hq") + "?period=90&level=outlet").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert admin.get(reverse("relationships:dashboard") + "?period=90").status_code == 200
+    rm = login(org.rm_west)
+    with django_assert_max_num_queries(16):
+        assert rm.get(reverse("relationships:my-performance") + "?period=90").status_code == 200
+    for metric in dashboards.DRILLS:
+        with django_assert_max_num_queries(16):
+            assert rm.get(reverse("relationships:dashboard-records") + f"?metric={metric}").status_code == 200
+
+
+def test_the_query_count_does_not_grow_with_the_organisation(org, built, now, login, django_assert_num_queries):
+    from tests.factories import BranchFactory, CustomerFactory, StaffFactory
+
+    client = login(org.admin)
+    url = reverse("relationships:dashboard") + "?period=30"
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    outlet = BranchFactory(code="113", name="西三网点", level="outlet", parent=org.west)
+    for i in range(3):
+        rm = StaffFactory(username=f"more{i}", branch=outlet)
+        CustomerFactory(primary_rm=rm)
+    services.figures_build(day=DAY)
+    with django_assert_num_queries(len(before.captured_queries)):
+        client.get(url)

@@ -1,0 +1,422 @@
+"""The nightly figures on a small hand-built data set: every figure of every branch and RM row is checked against
+a plain computation over the source rows (a Python loop over the records, written independently of the SQL);
+the rebuild is idempotent; the nightly task and the command build the right days."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from complaints.models import Complaint, ComplaintCategory
+from customers import services as customer_services
+from customers.models import AssetSnapshot, Customer, Segment
+from relationships import services
+from relationships.models import (
+    Branch,
+    BranchDayFigures,
+    FollowUp,
+    Interaction,
+    RmDayFigures,
+    SatisfactionRating,
+    Staff,
+)
+from relationships.services.reminders import EXPIRE_AFTER_DAYS
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+SH = ZoneInfo("Asia/Shanghai")
+DAY = date(2026, 3, 9)  # the day whose figures are built
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=SH)  # the morning after
+
+
+def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SH)
+
+
+def bounds(day: date):
+    return at(day, 0), at(day + timedelta(days=1), 0)
+
+
+def created(customer, when: datetime) -> Customer:
+    Customer.objects.filter(pk=customer.pk).update(created_at=when)
+    customer.refresh_from_db()
+    return customer
+
+
+def tier_for(aum: Decimal):
+    for tier in Segment.objects.all():
+        if tier.contains(aum):
+            return tier
+    return None
+
+
+def follow_up(customer, staff, *, kind="manual", due_on, status="open", created_at=None, completed_at=None, **extra):
+    return FollowUp.objects.create(
+        customer=customer,
+        staff=staff,
+        kind=kind,
+        due_on=due_on,
+        title="t",
+        dedupe_key=f"test:{FollowUp.objects.count()}:{kind}:{due_on}",
+        status=status,
+        created_at=created_at or at(DAY - timedelta(days=10)),
+        completed_at=completed_at,
+        **extra,
+    )
+
+
+def complaint(org, branch, *, received, due, subject=None, status="in_progress", **extra):
+    category = ComplaintCategory.objects.order_by("pk").first()
+    return Complaint.objects.create(
+        reference=f"TS{Complaint.objects.count():05d}",
+        complainant_name="投诉人",
+        branch=branch,
+        subject_staff=subject,
+        channel=Complaint.Channel.COUNTER,
+        received_at=received,
+        category=extra.pop("category", category),
+        request="r",
+        facts="f",
+        registered_by=org.west_officer,
+        clock_started_at=received,
+        due_at=due,
+        status=status,
+        **extra,
+    )
+
+
+@pytest.fixture
+def data(org, book):
+    """Customers, contacts, snapshots, follow-ups, complaints and ratings around DAY."""
+    long_ago = at(date(2025, 1, 1))
+    for c in (book.west, book.west2, book.east, book.corporate):
+        created(c, long_ago)
+    people = {}
+    with time_machine.travel(at(DAY - timedelta(days=30)), tick=False):  # their history starts here
+        people["never"] = created(CustomerFactory(primary_rm=org.rm_west, name="从未联系"), long_ago)
+        people["new"] = created(CustomerFactory(primary_rm=org.rm_west, name="新客"), at(DAY, 15))
+        people["private"] = created(
+            CustomerFactory(primary_rm=org.rm_west2, name="私行客户", aum=Decimal("100.00")), long_ago
+        )
+        people["late_contact"] = created(CustomerFactory(primary_rm=org.rm_west2, name="后联系"), long_ago)
+        people["covered_later"] = created(
+            CustomerFactory(primary_rm=org.rm_east, name="窗口内联系", aum=Decimal("800000.00")), long_ago
+        )
+        people["lost"] = created(CustomerFactory(primary_rm=org.rm_east, name="流失客户"), long_ago)
+    with time_machine.travel(NOW, tick=False):
+        people["after"] = CustomerFactory(primary_rm=org.rm_west, name="次日客户")  # registered after DAY
+
+    # AUM on DAY: a snapshot puts "private" in the private tier that day (current AUM: 100).
+    AssetSnapshot.objects.create(customer=people["private"], date=DAY, aum=Decimal("8000000.00"))
+    AssetSnapshot.objects.create(customer=book.west, date=DAY, aum=Decimal("60000.00"))
+    AssetSnapshot.objects.create(customer=book.west, date=DAY - timedelta(days=1), aum=Decimal("1.00"))
+
+    def log(staff, customer, when, **kw):
+        with time_machine.travel(when, tick=False):
+            return services.interaction_log(actor=staff.user, customer=customer, occurred_at=when, **kw)
+
+    log(org.rm_west, book.west, at(DAY, 9), channel="phone")
+    log(org.rm_west, book.west, at(DAY, 23, 30), channel="wechat")
+    log(org.rm_west, book.corporate, at(DAY, 11), channel="visit", outcome="no_answer")
+    log(org.rm_west2, book.west2, at(DAY - timedelta(days=3)), channel="visit")
+    log(org.rm_west2, people["private"], at(DAY - timedelta(days=40)), channel="visit")  # beyond 30 days
+    log(org.rm_west2, people["late_contact"], at(DAY + timedelta(days=1), 8))  # only after DAY: overdue
+    log(org.rm_east, people["covered_later"], at(DAY - timedelta(days=20)), channel="sms")
+    log(org.rm_east, people["covered_later"], at(DAY + timedelta(days=1), 8), channel="phone")  # after DAY
+    log(org.rm_east, book.east, at(DAY - timedelta(days=1), 0, 0), channel="counter")
+    log(org.east_head, book.east, at(DAY, 0, 0), channel="event")  # a head's contact: the branch row only
+
+    with time_machine.travel(at(DAY, 16), tick=False):
+        customer_services.customer_update(actor=org.east_head.user, customer=people["lost"], lifecycle="lost")
+
+    # Follow-ups in every state around DAY
+    d = DAY
+    follow_up(book.west, org.rm_west, due_on=d - timedelta(days=1))  # open, overdue
+    follow_up(book.west, org.rm_west, due_on=d + timedelta(days=2))  # open, not due
+    follow_up(book.west, org.rm_west, due_on=d, status="done", completed_at=at(d, 11))  # done on time
+    follow_up(book.west2, org.rm_west2, due_on=d - timedelta(days=3), status="done", completed_at=at(d, 12))  # late
+    follow_up(book.west2, org.rm_west2, due_on=d - timedelta(days=1), status="done", completed_at=at(d + timedelta(1)))
+    follow_up(book.west2, org.rm_west2, due_on=d - timedelta(days=2), status="snoozed", snoozed_until=d + timedelta(3))
+    follow_up(book.east, org.rm_east, kind="birthday", due_on=d - timedelta(days=1), status="expired")
+    follow_up(book.east, org.rm_east, kind="birthday", due_on=d, status="expired")
+    follow_up(book.east, org.rm_east, due_on=d - timedelta(days=5), status="skipped", completed_at=at(d - timedelta(1)))
+    follow_up(book.east, org.rm_east, kind="churn", due_on=d - timedelta(days=2), detail={"no_contact": True})
+    follow_up(book.west, org.rm_west, kind="churn", due_on=d, created_at=at(d + timedelta(days=1), 6))  # after
+
+    # Complaints
+    w, e = org.west_outlet, org.east_outlet
+    complaint(org, w, received=at(d, 14), due=at(d + timedelta(15)), subject=org.rm_west)
+    complaint(org, w, received=at(d - timedelta(20)), due=at(d - timedelta(5)), subject=org.rm_west)  # overdue
+    complaint(org, w, received=at(d - timedelta(20)), due=at(d - timedelta(5)), paused_since=at(d - timedelta(6)))
+    complaint(
+        org, e, received=at(d - timedelta(20)), due=at(d - timedelta(5)), status="decided",
+        first_decided_at=at(d, 9), decided_on_time=True, subject=org.rm_east,
+    )  # fmt: skip
+    complaint(
+        org, e, received=at(d - timedelta(30)), due=at(d - timedelta(15)), status="closed",
+        first_decided_at=at(d, 10), decided_on_time=False,
+    )  # fmt: skip
+    complaint(
+        org,
+        e,
+        received=at(d - timedelta(20)),
+        due=at(d - timedelta(2)),
+        status="decided",
+        first_decided_at=at(d + timedelta(1), 9),
+        decided_on_time=False,
+    )  # fmt: skip — open and late at the end of DAY
+
+    # Ratings
+    SatisfactionRating.objects.create(
+        customer=book.west, rated_staff=org.rm_west, score=5, recorded_by=org.west_head, recorded_at=at(d, 10)
+    )
+    SatisfactionRating.objects.create(
+        customer=book.corporate, rated_staff=org.rm_west, score=2, recorded_by=org.west_head, recorded_at=at(d, 11)
+    )
+    SatisfactionRating.objects.create(
+        customer=book.east,
+        rated_staff=org.rm_east,
+        score=4,
+        recorded_by=org.east_head,
+        recorded_at=at(d - timedelta(1)),
+    )
+    return people
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The oracle: each figure computed by looping over the source rows
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def expected(day: date) -> tuple[dict, dict]:
+    start, end = bounds(day)
+    branches = {b.pk: blank() for b in Branch.objects.all()}
+    rms = {s.pk: blank() for s in Staff.objects.filter(role=Staff.Role.RM)}
+
+    def rows(branch_id, staff_id):
+        return [r for r in (branches.get(branch_id), rms.get(staff_id)) if r is not None]
+
+    snapshots = {(s.customer_id, s.date): s.aum for s in AssetSnapshot.objects.all()}
+    interactions = list(Interaction.objects.select_related("customer"))
+    for c in Customer.objects.all():
+        if c.created_at >= end or c.lifecycle == Customer.Lifecycle.LOST:
+            continue
+        aum = snapshots.get((c.pk, day), c.aum)
+        tier = tier_for(aum)
+        reached = [i.occurred_at for i in interactions if i.customer_id == c.pk and i.outcome != "no_answer"]
+        last = max((t for t in reached if t < end), default=None)
+        overdue = False
+        if tier is not None:
+            cutoff = at(day - timedelta(days=tier.contact_policy_days - 1), 0)
+            overdue = c.created_at < cutoff and (last is None or last < cutoff)
+        for r in rows(c.branch_id, c.primary_rm_id):
+            r["customers"] += 1
+            r["aum"] += aum
+            r["new_customers"] += int(c.created_at >= start)
+            r["policy_customers"] += int(tier is not None)
+            r["overdue_customers"] += int(overdue)
+            if tier is not None:
+                r["by_tier"].setdefault(str(tier.pk), [0, Decimal(0)])
+                r["by_tier"][str(tier.pk)][0] += 1
+                r["by_tier"][str(tier.pk)][1] += aum
+    for h in Customer.history.filter(history_date__gte=start, history_date__lt=end, lifecycle="lost"):
+        previous = h.prev_record
+        if previous is not None and previous.lifecycle != "lost":
+            for r in rows(h.branch_id, h.primary_rm_id):
+                r["lost_customers"] += 1
+    for i in interactions:
+        if start <= i.occurred_at < end:
+            for r in rows(i.customer.branch_id, i.staff_id):
+                r["interactions"] += 1
+                r["by_channel"][i.channel] = r["by_channel"].get(i.channel, 0) + 1
+    for f in FollowUp.objects.select_related("customer"):
+        if f.status == "expired":
+            open_then = f.created_at < end and f.due_on > day - timedelta(days=EXPIRE_AFTER_DAYS[f.kind])
+        else:
+            open_then = f.created_at < end and (f.status in ("open", "snoozed") or (f.completed_at or end) >= end)
+            open_then = open_then and not (f.status in ("done", "skipped") and f.completed_at is None)
+        snoozed_past = f.status == "snoozed" and f.snoozed_until and f.snoozed_until > day
+        done = f.status == "done" and f.completed_at and start <= f.completed_at < end
+        for r in rows(f.customer.branch_id, f.staff_id):
+            r["follow_ups_open"] += int(open_then)
+            r["follow_ups_overdue"] += int(open_then and f.due_on <= day and not snoozed_past)
+            r["churn_risk"] += int(open_then and f.kind == "churn")
+            r["follow_ups_done"] += int(bool(done))
+            r["follow_ups_done_on_time"] += int(bool(done) and timezone.localdate(f.completed_at) <= f.due_on)
+    for c in Complaint.objects.all():
+        received = start <= c.received_at < end
+        decided = c.first_decided_at is not None and start <= c.first_decided_at < end
+        open_then = c.status in Complaint.OPEN_STATES or (c.first_decided_at is not None and c.first_decided_at >= end)
+        overdue = open_then and c.received_at < end and c.due_at < end and c.paused_since is None
+        for r in rows(c.branch_id, c.subject_staff_id):
+            r["complaints_received"] += int(received)
+            if received:
+                r["by_category"][str(c.category_id)] = r["by_category"].get(str(c.category_id), 0) + 1
+            r["complaints_decided"] += int(decided)
+            r["complaints_on_time"] += int(decided and c.decided_on_time is True)
+            r["complaints_overdue"] += int(overdue)
+    for s in SatisfactionRating.objects.select_related("customer"):
+        if start <= s.recorded_at < end:
+            for r in rows(s.customer.branch_id, s.rated_staff_id):
+                r["rating_count"] += 1
+                r["rating_sum"] += s.score
+    return branches, rms
+
+
+COUNTS = [
+    "customers",
+    "new_customers",
+    "lost_customers",
+    "policy_customers",
+    "overdue_customers",
+    "interactions",
+    "follow_ups_open",
+    "follow_ups_overdue",
+    "follow_ups_done",
+    "follow_ups_done_on_time",
+    "churn_risk",
+    "complaints_received",
+    "complaints_decided",
+    "complaints_on_time",
+    "complaints_overdue",
+    "rating_count",
+    "rating_sum",
+]
+
+
+def blank() -> dict:
+    return {**{k: 0 for k in COUNTS}, "aum": Decimal(0), "by_tier": {}, "by_channel": {}, "by_category": {}}
+
+
+def as_dict(row) -> dict:
+    out = {k: getattr(row, k) for k in COUNTS}
+    out["aum"] = Decimal(row.aum).quantize(Decimal("0.01"))
+    out["by_tier"] = {k: [v["customers"], Decimal(v["aum"]).quantize(Decimal("0.01"))] for k, v in row.by_tier.items()}
+    out["by_channel"] = dict(row.by_channel)
+    out["by_category"] = dict(row.by_category)
+    return out
+
+
+def normal(d: dict) -> dict:
+    d = dict(d)
+    d["aum"] = Decimal(d["aum"]).quantize(Decimal("0.01"))
+    d["by_tier"] = {k: [n, Decimal(a).quantize(Decimal("0.01"))] for k, (n, a) in d["by_tier"].items()}
+    return d
+
+
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_every_figure_matches_the_source_tables(org, book, data):
+    with time_machine.travel(NOW, tick=False):
+        run = services.figures_build(day=DAY)
+    branches, rms = expected(DAY)
+    assert run.branches == Branch.objects.count() and run.rms == len(rms)
+    for branch_id, want in branches.items():
+        assert as_dict(BranchDayFigures.objects.get(branch_id=branch_id, day=DAY)) == normal(want), branch_id
+    for staff_id, want in rms.items():
+        row = RmDayFigures.objects.get(staff_id=staff_id, day=DAY)
+        assert as_dict(row) == normal(want), staff_id
+        assert row.branch_id == Staff.objects.get(pk=staff_id).branch_id
+
+
+def test_the_hand_built_cases_come_out_as_intended(org, book, data):
+    """The data set exercises each rule (so that the oracle comparison above is not vacuous)."""
+    with time_machine.travel(NOW, tick=False):
+        services.figures_build(day=DAY)
+    west = BranchDayFigures.objects.get(branch=org.west_outlet, day=DAY)
+    west2 = BranchDayFigures.objects.get(branch=org.west_outlet2, day=DAY)
+    east = BranchDayFigures.objects.get(branch=org.east_outlet, day=DAY)
+    # west: book.west, corporate, never, new (the customer registered the next day is not counted)
+    assert west.customers == 4 and west.new_customers == 1
+    assert west.overdue_customers == 2  # never contacted, and the corporate (a call not answered)
+    assert west.aum == Decimal("60000.00") + 3 * Decimal("10000.00")
+    assert west.interactions == 3 and west.by_channel == {"phone": 1, "wechat": 1, "visit": 1}
+    assert west.follow_ups_open == 2 and west.follow_ups_overdue == 1 and west.follow_ups_done_on_time == 1
+    assert west.complaints_received == 1 and west.complaints_overdue == 1  # the paused one is not late
+    assert west.rating_count == 2 and west.rating_sum == 7
+    # west2: the private-tier customer (by the day's snapshot) last contacted 40 days before: not in time
+    private = Segment.objects.get(pk=int(max(west2.by_tier, key=lambda k: Decimal(west2.by_tier[k]["aum"]))))
+    assert private.contact_policy_days == 30
+    assert west2.overdue_customers == 2  # the private one, and the one contacted only after the day
+    assert west2.follow_ups_done == 1 and west2.follow_ups_done_on_time == 0
+    assert west2.follow_ups_overdue == 1  # done the next day: still late at the end of the day; snoozed is not
+    # east: the customer contacted after the day had a contact within the window before it: covered
+    assert east.lost_customers == 1 and east.customers == 2 and east.overdue_customers == 0
+    assert east.interactions == 1 and east.by_channel == {"event": 1}
+    assert east.complaints_decided == 2 and east.complaints_on_time == 1 and east.complaints_overdue == 1
+    assert east.churn_risk == 1 and east.follow_ups_open == 2  # the churn one and the birthday due that day
+    rm_east = RmDayFigures.objects.get(staff=org.rm_east, day=DAY)
+    assert rm_east.interactions == 0  # the head's contact counts for the branch, not the RM
+    assert rm_east.lost_customers == 1 and rm_east.complaints_decided == 1
+
+
+def test_rebuilding_is_idempotent_and_follows_the_sources(org, book, data):
+    with time_machine.travel(NOW, tick=False):
+        services.figures_build(day=DAY)
+        first = {r.pk: as_dict(r) for r in BranchDayFigures.objects.all()}
+        services.figures_build(day=DAY)
+        again = {r.pk: as_dict(r) for r in BranchDayFigures.objects.all()}
+        assert again == first  # the same rows (same keys), rewritten with the same values
+        assert RmDayFigures.objects.filter(day=DAY).count() == Staff.objects.filter(role="rm").count()
+        services.interaction_log(actor=org.rm_west.user, customer=book.west, occurred_at=at(DAY, 20), channel="sms")
+        services.figures_build(day=DAY)
+    row = BranchDayFigures.objects.get(branch=org.west_outlet, day=DAY)
+    assert row.interactions == 4 and row.by_channel["sms"] == 1
+    assert BranchDayFigures.objects.filter(day=DAY).count() == Branch.objects.count()
+
+
+def test_rows_of_a_deleted_key_go_on_rebuild(org, book, data):
+    with time_machine.travel(NOW, tick=False):
+        services.figures_build(day=DAY)
+        RmDayFigures.objects.filter(staff=org.rm_west, day=DAY).update(customers=999)
+        Staff.objects.filter(pk=org.rm_west2.pk).update(role=Staff.Role.HEAD)
+        services.figures_build(day=DAY)
+    assert RmDayFigures.objects.get(staff=org.rm_west, day=DAY).customers != 999
+    assert not RmDayFigures.objects.filter(staff=org.rm_west2, day=DAY).exists()
+
+
+def test_an_empty_day_has_a_zero_row_per_branch_and_rm(org):
+    with time_machine.travel(NOW, tick=False):
+        services.figures_build(day=DAY)
+    assert BranchDayFigures.objects.filter(day=DAY, customers=0).count() == Branch.objects.count()
+    assert RmDayFigures.objects.filter(day=DAY).count() == 3
+
+
+def test_the_nightly_task_builds_yesterday_in_shanghai_time(org, book):
+    from relationships.tasks import build_figures
+
+    # 00:30 in Shanghai is still the previous day in UTC: yesterday is Shanghai's.
+    with time_machine.travel(datetime(2026, 3, 10, 0, 30, tzinfo=SH), tick=False):
+        result = build_figures.apply().get()
+    assert result["day"] == "2026-03-09"
+    assert BranchDayFigures.objects.filter(day=DAY).count() == Branch.objects.count()
+    result = build_figures.apply(kwargs={"day": "2026-03-01"}).get()
+    assert BranchDayFigures.objects.filter(day=date(2026, 3, 1)).exists()
+
+
+def test_the_command_rebuilds_a_range(org, book, capsys):
+    with time_machine.travel(NOW, tick=False):
+        call_command("build_figures", "--from", "2026-03-01", "--to", "2026-03-03")
+        assert set(BranchDayFigures.objects.values_list("day", flat=True)) == {
+            date(2026, 3, 1),
+            date(2026, 3, 2),
+            date(2026, 3, 3),
+        }
+        call_command("build_figures")
+        assert BranchDayFigures.objects.filter(day=DAY).exists()
+        call_command("build_figures", "--days", "2", "--to", "2026-02-10")
+        assert BranchDayFigures.objects.filter(day=date(2026, 2, 9)).exists()
+    assert "built 3 day(s)" in capsys.readouterr().out
+
+
+def test_the_schedule_has_the_nightly_entry():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="relationships.tasks.build_figures")
+    assert (task.crontab.hour, task.crontab.minute) == ("1", "50")
