@@ -25,7 +25,7 @@ class Scale:
 
 SCALES = {
     "small": Scale("small", 10_000, 200, 2),
-    "large": Scale("large", 1_000_000, 200, 10),
+    "large": Scale("large", 1_000_000, 200, 5),
 }
 
 # DESIGN.md §6, in milliseconds (pages, server time at p95) and seconds (jobs).

@@ -115,6 +115,10 @@ def _rm_pk():
 # --------------------------------------------------------------------------------------------------------------
 
 LIST = ("customers:customer-list",)
+DASHBOARD = ("relationships:dashboard", "dashboards:branch", "dashboards:dashboard")
+HQ_DASHBOARD = ("relationships:dashboard-hq", "relationships:hq-dashboard", "dashboards:hq")
+RM_PERFORMANCE = ("relationships:rm-performance", "dashboards:rm-performance")
+DRILL = ("relationships:dashboard-records",)
 
 PAGES: tuple[Page, ...] = (
     # Customer list
@@ -157,44 +161,19 @@ PAGES: tuple[Page, ...] = (
         kwargs=_complaint_pk,
         pattern=r"^complaints:[\w-]*detail$",
     ),
+    Page("complaint statistics", OFFICER, ("complaints:statistics",)),
+    Page("complaint repeated causes", OFFICER, ("complaints:repeated-causes",)),
     # Dashboards
-    Page(
-        "branch dashboard",
-        SUB_HEAD,
-        ("dashboards:branch", "dashboards:dashboard", "relationships:dashboard", "relationships:branch-dashboard"),
-        kind="dashboard",
-        pattern=r"dashboard$",
-    ),
-    Page(
-        "branch dashboard (whole branch)",
-        HEAD,
-        ("dashboards:branch", "dashboards:dashboard", "relationships:dashboard", "relationships:branch-dashboard"),
-        kind="dashboard",
-        pattern=r"dashboard$",
-    ),
-    Page(
-        "HQ dashboard",
-        ADMIN,
-        ("dashboards:hq", "dashboards:admin", "relationships:hq-dashboard", "relationships:admin-dashboard"),
-        kind="dashboard",
-        pattern=r"(hq|admin)-dashboard$",
-    ),
-    Page(
-        "RM performance",
-        SUB_HEAD,
-        ("dashboards:rm-performance", "relationships:rm-performance", "relationships:staff-performance"),
-        kwargs=_rm_pk,
-        kind="dashboard",
-        pattern=r"performance$",
-    ),
-    Page(
-        "RM performance (own)",
-        RM,
-        ("dashboards:rm-performance", "relationships:rm-performance", "relationships:staff-performance"),
-        kwargs=_rm_pk,
-        kind="dashboard",
-        pattern=r"performance$",
-    ),
+    Page("branch dashboard", SUB_HEAD, DASHBOARD, kind="dashboard", pattern=r"dashboard$"),
+    Page("branch dashboard (whole branch)", HEAD, DASHBOARD, kind="dashboard", pattern=r"dashboard$"),
+    Page("branch dashboard 90 days", SUB_HEAD, DASHBOARD, query={"period": "90"}, kind="dashboard"),
+    Page("HQ dashboard", ADMIN, HQ_DASHBOARD, kind="dashboard", pattern=r"(hq|admin)"),
+    Page("RM performance", SUB_HEAD, RM_PERFORMANCE, kwargs=_rm_pk, kind="dashboard", pattern=r"rm-performance$"),
+    Page("RM performance (own)", RM, ("relationships:my-performance",), kind="dashboard", pattern=r"my-performance$"),
+    Page("drill-down not contacted", SUB_HEAD, DRILL, query={"metric": "not_contacted"}),
+    Page("drill-down not contacted (whole branch)", HEAD, DRILL, query={"metric": "not_contacted"}),
+    Page("drill-down interactions", SUB_HEAD, DRILL, query={"metric": "interactions"}),
+    Page("drill-down churn risk", SUB_HEAD, DRILL, query={"metric": "churn"}),
     # Django admin
     Page("admin customers", ADMIN, ("admin:customers_customer_changelist",)),
     Page("admin customers search", ADMIN, ("admin:customers_customer_changelist",), query=_customer_no_term),
