@@ -1,12 +1,15 @@
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.demo import seed_complaints
 from customers.demo import seed_customers
 from relationships.demo import demo_logins, rms_for_customers, seed_organisation, seed_visit_plans
+from relationships.services.figures import figures_rebuild
 
 
 class Command(BaseCommand):
@@ -17,8 +20,16 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="random seed; the same seed gives the same data")
         parser.add_argument("--password", default=settings.DEMO_PASSWORD, help="password of every demo login")
         parser.add_argument("--show-logins", action="store_true", help="only print the demo logins")
+        parser.add_argument(
+            "--figure-days",
+            type=int,
+            default=90,
+            help="build the dashboards' daily figures for this many days up to yesterday (default 90; 0: none)",
+        )
 
-    def handle(self, *args, customers: int, seed: int, password: str, show_logins: bool, **options):
+    def handle(
+        self, *args, customers: int, seed: int, password: str, show_logins: bool, figure_days: int = 90, **options
+    ):
         if show_logins:
             self._print_logins(demo_logins(), password)
             return
@@ -34,6 +45,11 @@ class Command(BaseCommand):
         step = time.monotonic()
         complaints = seed_complaints(seed=seed, customers=customers)
         self.stdout.write(f"  complaints: {complaints} in {time.monotonic() - step:.1f} s")
+        if figure_days > 0:
+            step = time.monotonic()
+            yesterday = timezone.localdate() - timedelta(days=1)
+            runs = figures_rebuild(since=yesterday - timedelta(days=figure_days - 1), until=yesterday)
+            self.stdout.write(f"  dashboard figures: {len(runs)} days in {time.monotonic() - step:.1f} s")
         self.stdout.write(self.style.SUCCESS(_("Demo data ready.")) + f" ({time.monotonic() - started:.1f} s)")
         self._print_logins(logins, password)
 
