@@ -223,8 +223,35 @@ class Figures:
         return {**self.now, **self.rates_now, "aum_change": change}
 
 
+CACHE_SECONDS = 6 * 3600
+
+
+def _cached(name: str, key_parts, compute):
+    """The result of ``compute()``, cached until the figures are built again (their version is in the key)."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    from .services.figures import figures_version
+
+    digest = hashlib.sha1(repr(key_parts).encode()).hexdigest()  # noqa: S324 - a cache key, not security
+    key = f"dashboards:{name}:{figures_version()}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
 def _branch_rows(scope: Scope, period: Period) -> list[dict]:
-    """Per branch of the scope: the period's and the previous period's figures (one grouped query)."""
+    """Per branch of the scope: the period's and the previous period's figures (one grouped query, cached until
+    the figures are built again)."""
+    return _cached(
+        "branches", (scope.root.pk if scope.root else None, period), lambda: _branch_rows_query(scope, period)
+    )
+
+
+def _branch_rows_query(scope: Scope, period: Period) -> list[dict]:
     rows = BranchDayFigures.objects.filter(day__gte=period.prev_start, day__lte=period.end)
     if scope.root is not None:
         rows = rows.filter(branch_id__in=scope.ids)
@@ -272,33 +299,37 @@ def _sum_json(rows, key: str, *, money=False) -> dict:
 
 
 def _series(scope: Scope, period: Period) -> dict:
-    """The charts: AUM by tier and interactions by channel, day by day over the period."""
+    from django.utils.translation import get_language
+
+    root = scope.root.pk if scope.root else None
+    return _cached("series", (root, period, get_language()), lambda: _series_query(scope, period))
+
+
+def _series_query(scope: Scope, period: Period) -> dict:
+    """The charts: AUM by tier and interactions by channel, day by day over the period, and complaints by
+    category (only the rows with complaints are read for those)."""
     from customers.models import Segment
 
     rows = BranchDayFigures.objects.filter(day__gte=period.start, day__lte=period.end)
     if scope.root is not None:
         rows = rows.filter(branch_id__in=scope.ids)
-    by_day: dict = defaultdict(list)
-    for row in rows.values("day", "by_tier", "by_channel", "by_category", "complaints_received").order_by():
-        by_day[row["day"]].append(row)
     days = period.dates()
+    index = {day: i for i, day in enumerate(days)}
     tiers = list(Segment.objects.order_by("-aum_min").values_list("pk", "name"))
-    tier_points = {pk: [] for pk, _name in tiers}
-    channel_points = {c: [] for c in Interaction.Channel.values}
-    for day in days:
-        tier_total = defaultdict(Decimal)
-        for row in by_day.get(day, []):
-            for k, cell in (row["by_tier"] or {}).items():
-                tier_total[k] += Decimal(cell["aum"])
-        for pk, _name in tiers:
-            tier_points[pk].append(float(tier_total.get(str(pk), 0)))
-        channels = _sum_json(by_day.get(day, []), "by_channel")
-        for c in channel_points:
-            channel_points[c].append(channels.get(c, 0))
-    categories = _sum_json([r for rows_ in by_day.values() for r in rows_ if r["complaints_received"]], "by_category")
+    tier_points = {str(pk): [0.0] * len(days) for pk, _name in tiers}
+    channel_points = {c: [0] * len(days) for c in Interaction.Channel.values}
+    for day, by_tier, by_channel in rows.values_list("day", "by_tier", "by_channel").order_by():
+        i = index[day]
+        for k, cell in (by_tier or {}).items():
+            if k in tier_points:
+                tier_points[k][i] += float(cell["aum"])
+        for k, n in (by_channel or {}).items():
+            if k in channel_points:
+                channel_points[k][i] += n
+    categories = _sum_json(rows.filter(complaints_received__gt=0).values("by_category").order_by(), "by_category")
     return {
         "labels": [d.isoformat() for d in days],
-        "aum_by_tier": [{"label": name, "data": tier_points[pk]} for pk, name in tiers],
+        "aum_by_tier": [{"label": name, "data": tier_points[str(pk)]} for pk, name in tiers],
         "interactions_by_channel": [
             {"label": str(label), "data": channel_points[value]}
             for value, label in Interaction.Channel.choices
@@ -343,6 +374,9 @@ def _sorted(lines, key: str, attr="figures"):
     return sorted(lines, key=sort_key)
 
 
+RM_TABLE_LIMIT = 50
+
+
 @dataclass
 class Dashboard:
     scope: Scope
@@ -354,6 +388,7 @@ class Dashboard:
     series: dict
     churn: list
     sort: str
+    rm_count: int = 0
 
 
 def dashboard_for(user, *, branch_id=None, period_key: str = DEFAULT_PERIOD, sort: str = "aum") -> Dashboard:
@@ -370,7 +405,8 @@ def dashboard_for(user, *, branch_id=None, period_key: str = DEFAULT_PERIOD, sor
         figures=figures,
         kpis=kpis_of(figures),
         branches=_sorted(branches, "coverage"),
-        rms=_sorted(rms, sort if sort in RM_SORTS else "aum"),
+        rms=_sorted(rms, sort if sort in RM_SORTS else "aum")[:RM_TABLE_LIMIT],
+        rm_count=len(rms),
         series=_series(scope, period),
         churn=churn_list(user, scope),
         sort=sort if sort in RM_SORTS else "aum",
@@ -424,7 +460,11 @@ class RmLine:
     figures: dict
 
 
-def _rm_rows(staff_ids_qs, period: Period) -> list[dict]:
+def _rm_rows(staff_ids, period: Period) -> list[dict]:
+    return _cached("rms", (sorted(staff_ids), period), lambda: _rm_rows_query(staff_ids, period))
+
+
+def _rm_rows_query(staff_ids_qs, period: Period) -> list[dict]:
     return list(
         RmDayFigures.objects.filter(day__gte=period.prev_start, day__lte=period.end, staff_id__in=staff_ids_qs)
         .values("staff_id")

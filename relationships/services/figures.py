@@ -391,9 +391,33 @@ def figures_build(*, day: date) -> FiguresRun:
         )
         BranchDayFigures.objects.filter(day=day).exclude(branch_id__in=list(acc.branches)).delete()
         RmDayFigures.objects.filter(day=day).exclude(staff_id__in=list(acc.rms)).delete()
+    figures_version_bump()
     run = FiguresRun(day, len(branch_rows), len(rm_rows), round(clock.monotonic() - started, 2))
     logger.info("figures %s: %s branches, %s RMs in %.2f s", day, run.branches, run.rms, run.seconds)
     return run
+
+
+VERSION_KEY = "dashboards:figures-version"
+
+
+def figures_version() -> str:
+    """A token that changes whenever figures are (re)built: the dashboards cache their sums under it."""
+    from django.core.cache import cache
+
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = figures_version_bump()
+    return version
+
+
+def figures_version_bump() -> str:
+    import uuid
+
+    from django.core.cache import cache
+
+    version = uuid.uuid4().hex
+    cache.set(VERSION_KEY, version, timeout=None)
+    return version
 
 
 def figures_rebuild(*, since: date, until: date) -> list[FiguresRun]:

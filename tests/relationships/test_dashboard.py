@@ -213,18 +213,18 @@ def test_the_ranking_export_is_for_admins(org, built, now, login):
 
 def test_query_counts_are_pinned(org, built, now, login, django_assert_max_num_queries):
     head, admin, rm = login(org.west_head), None, None
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert head.get(reverse("relationships:dashboard") + "?period=90").status_code == 200
     admin = login(org.admin)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert admin.get(reverse("relationships:dashboard-hq") + "?period=90&level=outlet").status_code == 200
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert admin.get(reverse("relationships:dashboard") + "?period=90").status_code == 200
     rm = login(org.rm_west)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert rm.get(reverse("relationships:my-performance") + "?period=90").status_code == 200
     for metric in dashboards.DRILLS:
-        with django_assert_max_num_queries(16):
+        with django_assert_max_num_queries(17):
             assert rm.get(reverse("relationships:dashboard-records") + f"?metric={metric}").status_code == 200
 
 
@@ -245,3 +245,30 @@ def test_the_query_count_does_not_grow_with_the_organisation(org, built, now, lo
     services.figures_build(day=DAY)
     with django_assert_num_queries(len(before.captured_queries)):
         client.get(url)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The dashboards cache their sums until the figures are built again; each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_sums_are_cached_until_the_figures_are_built_again(org, built, now, login, django_assert_max_num_queries):
+    client = login(org.west_head)
+    url = reverse("relationships:dashboard") + "?period=30"
+    first = client.get(url).context["board"].figures.now["interactions"]
+    with django_assert_max_num_queries(12):
+        assert client.get(url).context["board"].figures.now["interactions"] == first
+    services.interaction_log(actor=org.rm_west.user, customer=org_customer(org), occurred_at=NOW - timedelta(hours=20))
+    services.figures_build(day=DAY)
+    assert client.get(url).context["board"].figures.now["interactions"] == first + 1
+
+
+def org_customer(org):
+    from customers.models import Customer
+
+    return Customer.objects.filter(primary_rm=org.rm_west).first()
