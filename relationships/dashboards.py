@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -411,6 +412,23 @@ def dashboard_for(user, *, branch_id=None, period_key: str = DEFAULT_PERIOD, sor
         churn=churn_list(user, scope),
         sort=sort if sort in RM_SORTS else "aum",
     )
+
+
+def dashboards_warm() -> int:
+    """Compute, right after the nightly build, the default dashboard of every branch head's scope and of HQ, so
+    that the first view in the morning reads cached sums of the new figures rather than summing them itself.
+    Not a staleness trade: the cache keys carry the figures' version."""
+    from django.utils import translation
+
+    viewers = {}
+    for staff in (
+        Staff.objects.active().filter(role__in=[Staff.Role.HEAD, Staff.Role.ADMIN]).select_related("user", "branch")
+    ):
+        viewers.setdefault(staff.branch_id if staff.role == Staff.Role.HEAD else "hq", staff)
+    with translation.override(settings.LANGUAGE_CODE):
+        for staff in viewers.values():
+            dashboard_for(staff.user)
+    return len(viewers)
 
 
 def ranking_for(user, *, period_key: str = DEFAULT_PERIOD, level: str = Branch.Level.SUB_BRANCH, sort="aum"):

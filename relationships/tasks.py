@@ -56,5 +56,9 @@ def send_digest(staff_id: int, day: str) -> str:
 @shared_task
 def build_figures(day: str | None = None) -> dict:
     """The dashboards' daily figures: yesterday's by default, or those of ``day``."""
+    from .dashboards import dashboards_warm
+
     run = services.figures_build(day=_day(day)) if day else services.figures_build_yesterday()
-    return {"day": run.day.isoformat(), "branches": run.branches, "rms": run.rms, "seconds": run.seconds}
+    warmed = dashboards_warm()
+    return {"day": run.day.isoformat(), "branches": run.branches, "rms": run.rms, "seconds": run.seconds,
+            "warmed": warmed}  # fmt: skip

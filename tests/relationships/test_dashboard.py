@@ -272,3 +272,19 @@ def org_customer(org):
     from customers.models import Customer
 
     return Customer.objects.filter(primary_rm=org.rm_west).first()
+
+
+def test_the_nightly_build_warms_every_heads_dashboard(org, book, monkeypatch):
+    from relationships import dashboards, tasks
+
+    result = tasks.build_figures.apply().get()
+    # One scope per branch with a head (top, west, east) and HQ.
+    assert result["warmed"] == 4
+
+    def cold(*args, **kwargs):
+        raise AssertionError("the sums were computed again")
+
+    monkeypatch.setattr(dashboards, "_branch_rows_query", cold)
+    monkeypatch.setattr(dashboards, "_series_query", cold)
+    for head in (org.top_head, org.west_head, org.east_head, org.admin):
+        dashboards.dashboard_for(head.user)
