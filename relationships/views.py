@@ -36,14 +36,15 @@ from .services.portfolio import may_approve
 
 
 class HomeView(RoleRequiredMixin, TemplateView):
-    """Each role's home: Today for RMs, the dashboard for branch heads, the HQ dashboard for admins; the list of
-    pages for complaints officers."""
+    """Each role's home: Today for RMs, the dashboard for branch heads, the HQ dashboard for admins, the complaint
+    list (overdue and due-soon counts first) for complaints officers."""
 
     template_name = "relationships/home.html"
     HOMES = {
         Staff.Role.RM: "relationships:today",
         Staff.Role.HEAD: "relationships:dashboard",
         Staff.Role.ADMIN: "relationships:dashboard-hq",
+        Staff.Role.OFFICER: "complaints:complaint-list",
     }
 
     def get(self, request, *args, **kwargs):

@@ -71,6 +71,7 @@ def test_the_home_of_a_head_is_the_dashboard_and_of_an_admin_the_hq_dashboard(or
     assert login(org.west_head).get(reverse("home")).url == reverse("relationships:dashboard")
     assert login(org.admin).get(reverse("home")).url == reverse("relationships:dashboard-hq")
     assert login(org.rm_west).get(reverse("home")).url == reverse("relationships:today")
+    assert login(org.west_officer).get(reverse("home")).url == reverse("complaints:complaint-list")
 
 
 def test_a_head_sees_only_their_subtree(org, book, built, now, login):
