@@ -4,6 +4,8 @@
     BENCH_ONLY=pages,load,jobs  a subset of the measurements (default all)
     BENCH_PAGES=regex         only the pages whose name matches
     BENCH_REQUESTS=n          sequential requests per page (default 200)
+    BENCH_PAGE_SECONDS=s      stop a page's sequential requests after s seconds, once 20 are done (default 120)
+    BENCH_TAG=name            write <date>-<scale>-<name>.jsonl/.md (a partial run) instead of <date>-<scale>
 
 Exit status 1 when a page errors, runs more queries than its pin, or its query count differs between the small
 and large results of the same commit. Timings never fail the run: they are compared with the budgets in the
@@ -92,7 +94,7 @@ def _data_sizes() -> dict:
     return sizes
 
 
-def measure_pages(scale, env, *, only, page_filter, requests, out) -> None:
+def measure_pages(scale, env, *, only, page_filter, requests, out, page_seconds=120) -> None:
     from django.conf import settings
 
     from . import http
@@ -127,7 +129,12 @@ def measure_pages(scale, env, *, only, page_filter, requests, out) -> None:
             session = sessions[page.login]
             for _ in range(5):  # warm-up: connections, caches, the first compile of templates
                 http.fetch(session, path)
-            samples = [http.fetch(session, path) for _ in range(requests if "pages" in only else 0)]
+            samples, started = [], time.monotonic()
+            for _ in range(requests if "pages" in only else 0):
+                samples.append(http.fetch(session, path))
+                # A page far over its budget would hold the run for many minutes: stop at the time cap.
+                if time.monotonic() - started > page_seconds and len(samples) >= 20:
+                    break
             if samples:
                 server = [s.server_ms for s in samples]
                 queries = sorted({s.queries for s in samples if s.queries is not None})
@@ -194,6 +201,10 @@ def measure_jobs(marker, env, out) -> None:
 
 
 def main() -> int:
+    import signal
+
+    # Stopped with SIGTERM, the run still stops the gunicorn it started (the finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     scale_name = os.environ.get("BENCH_SCALE", "small")
     if scale_name not in SCALES:
         log(f"bench: BENCH_SCALE must be one of {', '.join(SCALES)}")
@@ -219,7 +230,10 @@ def main() -> int:
     today = timezone.localdate().isoformat()
     commit = _commit()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    jsonl = RESULTS_DIR / f"{today}-{scale.name}.jsonl"
+    # A partial run (BENCH_TAG=name) writes files of its own, which the small/large comparison does not read.
+    tag = os.environ.get("BENCH_TAG", "")
+    stem = f"{today}-{scale.name}" + (f"-{tag}" if tag else "")
+    jsonl = RESULTS_DIR / f"{stem}.jsonl"
     rows: list[dict] = []
     sizes = _data_sizes()
     with open(jsonl, "w") as f:
@@ -232,22 +246,35 @@ def main() -> int:
             f.write(line + "\n")
             f.flush()
 
+        load_before = [round(x, 2) for x in os.getloadavg()]
         out({"name": "data set", "kind": "dataset", "rows": sizes, "seed": SEED, "reused": marker["reused"]})
         if only & {"pages", "load"}:
-            measure_pages(scale, env, only=only, page_filter=os.environ.get("BENCH_PAGES"), requests=requests, out=out)
+            measure_pages(
+                scale,
+                env,
+                only=only,
+                page_filter=os.environ.get("BENCH_PAGES"),
+                requests=requests,
+                out=out,
+                page_seconds=float(os.environ.get("BENCH_PAGE_SECONDS") or 120),
+            )
         if "jobs" in only:
             measure_jobs(marker, env, out)
+        # Other work on the machine skews the timings: the load average before and after the run says how much.
+        load_after = [round(x, 2) for x in os.getloadavg()]
+        out({"name": "load average", "kind": "machine", "before": load_before, "after": load_after})
 
     problems, failed = _checks(rows)
     from .report import markdown
 
     data = ", ".join(f"{v:,} {k}" for k, v in sizes.items())
+    machine = f"{_machine()}; load average (1, 5, 15 min) {load_before} before the run, {load_after} after"
     summary = markdown(
         rows,
-        header={"scale": scale.name, "date": today, "machine": _machine(), "commit": commit, "data": data},
+        header={"scale": scale.name, "date": today, "machine": machine, "commit": commit, "data": data},
         problems=problems,
     )
-    (RESULTS_DIR / f"{today}-{scale.name}.md").write_text(summary)
+    (RESULTS_DIR / f"{stem}.md").write_text(summary)
     print()
     print(summary)
     log(f"bench: {jsonl.relative_to(ROOT)} and .md written in {time.monotonic() - started:.0f} s")
