@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.widgets import LongSelect
 from customers.models import Product
 from relationships.forms import LocalDateTimeInput
 from relationships.models import Staff
@@ -48,10 +49,14 @@ class ComplaintFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *Complaint.Status.choices])
     deadline = forms.ChoiceField(label=_("Deadline"), required=False, choices=[("", _("All")), *rules.Deadline.CHOICES])
     category = forms.ModelChoiceField(
-        label=_("Business category"), required=False, queryset=ComplaintCategory.objects.all(), empty_label=_("All")
+        label=_("Business category"),
+        required=False,
+        queryset=ComplaintCategory.objects.all(),
+        empty_label=_("All"),
+        widget=LongSelect,
     )
     cause = forms.ModelChoiceField(
-        label=_("Cause"), required=False, queryset=ComplaintCause.objects.all(), empty_label=_("All")
+        label=_("Cause"), required=False, queryset=ComplaintCause.objects.all(), empty_label=_("All"), widget=LongSelect
     )
     channel = forms.ChoiceField(
         label=_("Channel"), required=False, choices=[("", _("All")), *Complaint.Channel.choices]
@@ -59,8 +64,12 @@ class ComplaintFilterForm(forms.Form):
     severity = forms.ChoiceField(
         label=_("Severity"), required=False, choices=[("", _("All")), *Complaint.Severity.choices]
     )
-    branch = forms.ModelChoiceField(label=_("Branch"), required=False, queryset=None, empty_label=_("All in my scope"))
-    handler = forms.ModelChoiceField(label=_("Handler"), required=False, queryset=None, empty_label=_("All"))
+    branch = forms.ModelChoiceField(
+        label=_("Branch"), required=False, queryset=None, empty_label=_("All in my scope"), widget=LongSelect
+    )
+    handler = forms.ModelChoiceField(
+        label=_("Handler"), required=False, queryset=None, empty_label=_("All"), widget=LongSelect
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,9 +1,7 @@
 from django import forms
-from django.forms.utils import flatatt
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.widgets import LongSelect
 from relationships.models import Staff
 from relationships.selectors import branch_filter_choices, branches_visible_to, staff_of, staff_visible_to
 
@@ -18,27 +16,6 @@ SORT_CHOICES = [
     ("-last_contacted_at", _("Most recently contacted")),
 ]
 assert {key for key, _label in SORT_CHOICES} <= set(SORTS)  # noqa: S101 - a module invariant
-
-
-class LongSelect(forms.Select):
-    """A <select> for long choice lists (every RM and branch of a head's scope: hundreds at bank scale), written
-    in one pass instead of through a template per <option> (Django's default costs about 0.1 ms per option, which
-    made the widget most of the customer list's server time for a head: see docs/performance.md)."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(format_html('<optgroup label="{}">', group_name))
-            parts.extend(
-                format_html('<option value="{}"{}>{}</option>', o["value"], flatatt(o["attrs"]), o["label"])
-                for o in options
-            )
-            if group_name:
-                parts.append("</optgroup>")
-        parts.append("</select>")
-        return mark_safe("".join(parts))  # noqa: S308 - every part is escaped by format_html
 
 
 def _rm_choices(user):
