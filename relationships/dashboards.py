@@ -688,13 +688,18 @@ def drill_for(user, *, metric: str, period_key: str, branch_id=None, rm_id=None,
         return qs
 
     if metric in ("customers", "not_contacted", "new_customers"):
-        customers = f.customers_as_of(day, visible)
+        if metric == "not_contacted" and f.uncovered_listed(day):
+            # The list the day's build wrote with the rule: the rule itself over every customer of a large
+            # scope takes seconds (docs/performance.md).
+            customers = f.uncovered_customers(day, visible)
+        else:
+            customers = f.customers_as_of(day, visible)
+            if metric == "not_contacted":
+                customers = customers.filter(f.not_contacted_in_time(day))
         if rm is not None:
             customers = customers.filter(primary_rm=rm)
         elif scope.root is not None:
             customers = customers.filter(branch_id__in=scope.ids)
-        if metric == "not_contacted":
-            customers = customers.filter(f.not_contacted_in_time(day))
         if metric == "new_customers":
             customers = customers.filter(created_at__gte=start)
         records = customers.select_related("segment", "primary_rm", "branch").order_by("-aum_on_day", "pk")

@@ -729,6 +729,9 @@ class BranchDayFigures(DayFigures):
     a subtree's figures are the sum of its branches' rows (``branch__path__startswith``)."""
 
     branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="+")
+    # Whether the day's customers not contacted in time are listed in UncoveredCustomer (days built since that
+    # list exists, and not yet pruned).
+    uncovered_listed = models.BooleanField(_("customers not contacted in time listed"), default=False)
 
     class Meta:
         verbose_name = _("daily branch figures")
@@ -757,3 +760,27 @@ class RmDayFigures(DayFigures):
 
     def __str__(self) -> str:
         return f"{self.day} {self.staff_id}"
+
+
+class UncoveredCustomer(models.Model):
+    """A customer not contacted within their tier's policy at the end of a day: the rows behind that day's
+    ``overdue_customers`` figures, written by the same build. The dashboards' "not contacted in time" drill-down
+    reads them instead of evaluating the rule over every customer of the scope again (seconds at a million
+    customers, where the rule needs each customer's snapshot of the day and, for those contacted since, their
+    interactions). Only the last few days are kept: the drill-down shows the last built day."""
+
+    day = models.DateField(_("day"))
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="uncovered_days"
+    )
+    aum = models.DecimalField(_("AUM on the day"), max_digits=20, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("customer not contacted in time")
+        verbose_name_plural = _("customers not contacted in time")
+        constraints = [models.UniqueConstraint(fields=["day", "customer"], name="uncovered_one_per_day")]
+        # The drill-down's order: the day's largest customers first, stopping at the page.
+        indexes = [models.Index(fields=["day", "-aum", "customer"], name="uncovered_day_aum_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.customer_id}"

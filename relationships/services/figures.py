@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import (
     Case,
     Count,
+    DateField,
     Exists,
     F,
     FilteredRelation,
@@ -33,12 +34,21 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
     When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..models import BranchDayFigures, FollowUp, Interaction, RmDayFigures, SatisfactionRating, Staff
+from ..models import (
+    BranchDayFigures,
+    FollowUp,
+    Interaction,
+    RmDayFigures,
+    SatisfactionRating,
+    Staff,
+    UncoveredCustomer,
+)
 from .reminders import EXPIRE_AFTER_DAYS
 
 logger = logging.getLogger(__name__)
@@ -132,6 +142,26 @@ def not_contacted_in_time(day: date, tiers: list | None = None) -> Q:
         )
         parts.append(Q(tier_on_day=tier.pk, created_at__lt=cutoff) & ~in_window)
     return reduce(or_, parts, NEVER)
+
+
+def uncovered_listed(day: date) -> bool:
+    """Whether the customers not contacted in time at the end of ``day`` are listed (``UncoveredCustomer``): the
+    day was built since the list exists, and its list is not pruned yet."""
+    rows = BranchDayFigures.objects.filter(day=day)
+    return rows.exists() and not rows.filter(uncovered_listed=False).exists()
+
+
+def uncovered_customers(day: date, queryset: QuerySet | None = None) -> QuerySet:
+    """The customers the build of ``day`` found not contacted in time (``not_contacted_in_time``), each with
+    ``aum_on_day``: the same set as the rule's, read from the rows the build wrote."""
+    from customers.models import Customer
+
+    qs = Customer.objects.all() if queryset is None else queryset
+    return (
+        qs.annotate(uncovered=FilteredRelation("uncovered_days", condition=Q(uncovered_days__day=day)))
+        .filter(uncovered__isnull=False)
+        .annotate(aum_on_day=F("uncovered__aum"))
+    )
 
 
 def follow_ups_open_at(day: date) -> Q:
@@ -248,17 +278,43 @@ class _Day:
         return [r for r in (self.branches.get(branch_id), self.rms.get(rm_id)) if r is not None]
 
 
+# The days whose list of customers not contacted in time is kept (the drill-down shows the last built day).
+UNCOVERED_KEEP_DAYS = 7
+
+
+def _uncovered_write(day: date, tiers: list) -> int:
+    """List the customers not contacted in time at the end of ``day`` (one INSERT … SELECT with the rule), in
+    place of the day's previous list, and prune the lists of the days long past."""
+    from crm_site.sql import insert_from_select
+    from customers.models import Customer
+
+    UncoveredCustomer.objects.filter(day=day).delete()
+    overdue = (
+        customers_as_of(day, Customer.objects.all(), tiers)
+        .filter(not_contacted_in_time(day, tiers))
+        .annotate(list_day=Value(day, output_field=DateField()))
+        .values_list("list_day", "pk", "aum_on_day")
+    )
+    written = insert_from_select(UncoveredCustomer, ["day", "customer", "aum"], overdue, ignore_conflicts=True)
+    cutoff = day - timedelta(days=UNCOVERED_KEEP_DAYS)
+    UncoveredCustomer.objects.filter(day__lt=cutoff).delete()
+    BranchDayFigures.objects.filter(day__lt=cutoff, uncovered_listed=True).update(uncovered_listed=False)
+    return written
+
+
 def _portfolio(acc: _Day, day: date, tiers: list) -> None:
     from customers.models import Customer
 
     start, _end = day_bounds(day)
+    _uncovered_write(day, tiers)
+    listed = Exists(UncoveredCustomer.objects.filter(day=day, customer=OuterRef("pk")))
     cells = (
         customers_as_of(day, Customer.objects.all(), tiers)
         .values("branch_id", "primary_rm_id", "tier_on_day")
         .annotate(
             n=Count("pk"),
             aum_sum=Sum("aum_on_day"),
-            overdue=Count("pk", filter=not_contacted_in_time(day, tiers)),
+            overdue=Count("pk", filter=listed),
             new=Count("pk", filter=Q(created_at__gte=start)),
         )
         .order_by()
@@ -372,19 +428,27 @@ def figures_build(*, day: date) -> FiguresRun:
     tiers = segments()
     rms = dict(Staff.objects.filter(role=Staff.Role.RM).exclude(left_on__lt=day).values_list("pk", "branch_id"))
     acc = _Day(Branch.objects.values_list("pk", flat=True), rms)
-    _portfolio(acc, day, tiers)
-    _interactions(acc, day)
-    _follow_ups(acc, day)
-    _complaints(acc, day)
-    _ratings(acc, day)
-    now = timezone.now()
-    branch_rows = [BranchDayFigures(branch_id=pk, day=day, built_at=now, **row) for pk, row in acc.branches.items()]
-    rm_rows = [
-        RmDayFigures(staff_id=pk, branch_id=rms[pk], day=day, built_at=now, **row) for pk, row in acc.rms.items()
-    ]
+    # One transaction: the day's list of customers not contacted in time and the figures counted from it are
+    # replaced together.
     with transaction.atomic():
+        _portfolio(acc, day, tiers)
+        _interactions(acc, day)
+        _follow_ups(acc, day)
+        _complaints(acc, day)
+        _ratings(acc, day)
+        now = timezone.now()
+        branch_rows = [
+            BranchDayFigures(branch_id=pk, day=day, built_at=now, uncovered_listed=True, **row)
+            for pk, row in acc.branches.items()
+        ]
+        rm_rows = [
+            RmDayFigures(staff_id=pk, branch_id=rms[pk], day=day, built_at=now, **row) for pk, row in acc.rms.items()
+        ]
         BranchDayFigures.objects.bulk_create(
-            branch_rows, update_conflicts=True, unique_fields=["branch", "day"], update_fields=FIELDS
+            branch_rows,
+            update_conflicts=True,
+            unique_fields=["branch", "day"],
+            update_fields=[*FIELDS, "uncovered_listed"],
         )
         RmDayFigures.objects.bulk_create(
             rm_rows, update_conflicts=True, unique_fields=["staff", "day"], update_fields=[*FIELDS, "branch"]

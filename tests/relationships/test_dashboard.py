@@ -155,6 +155,29 @@ def test_the_drill_down_page_shows_the_headline_and_the_records(org, book, built
     assert "从未联系" in text and "私行客户" in text and book.west.name not in text
 
 
+def test_not_contacted_reads_the_days_list_and_falls_back_to_the_rule_for_a_day_built_without_it(org, book, built, now):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from relationships.models import UncoveredCustomer
+
+    def records():
+        drill = dashboards.drill_for(org.admin.user, metric="not_contacted", period_key="7")
+        with CaptureQueriesContext(connection) as queries:
+            rows = list(drill.records)
+        sql = queries.captured_queries[-1]["sql"]
+        return drill, {(c.pk, c.aum_on_day) for c in rows}, sql
+
+    drill, listed, sql = records()
+    assert len(listed) == drill.headline == 4
+    assert "relationships_uncoveredcustomer" in sql and "relationships_interaction" not in sql
+    UncoveredCustomer.objects.all().delete()
+    BranchDayFigures.objects.update(uncovered_listed=False)  # as built before the lists existed
+    drill, by_rule, sql = records()
+    assert by_rule == listed and drill.headline == 4
+    assert "relationships_uncoveredcustomer" not in sql
+
+
 def test_the_churn_list_shows_reasons_and_links_to_the_360_page(org, book, built, now, login):
     response = login(org.east_head).get(reverse("relationships:dashboard"))
     churn = response.context["board"].churn

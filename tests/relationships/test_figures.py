@@ -23,7 +23,9 @@ from relationships.models import (
     RmDayFigures,
     SatisfactionRating,
     Staff,
+    UncoveredCustomer,
 )
+from relationships.services import figures
 from relationships.services.reminders import EXPIRE_AFTER_DAYS
 from tests.factories import CustomerFactory
 
@@ -369,6 +371,38 @@ def test_rebuilding_is_idempotent_and_follows_the_sources(org, book, data):
     row = BranchDayFigures.objects.get(branch=org.west_outlet, day=DAY)
     assert row.interactions == 4 and row.by_channel["sms"] == 1
     assert BranchDayFigures.objects.filter(day=DAY).count() == Branch.objects.count()
+
+
+def test_the_build_lists_the_customers_the_rule_finds_not_contacted_in_time(org, book, data):
+    """The list behind the drill-down is exactly the rule's set of the day (the oracle above agrees on the counts),
+    with each customer's AUM on the day; building again replaces it without duplicates."""
+    rule = figures.customers_as_of(DAY).filter(figures.not_contacted_in_time(DAY))
+    want = {c.pk: c.aum_on_day for c in rule}
+    assert len(want) == 4  # see test_the_hand_built_cases_come_out_as_intended
+    with time_machine.travel(NOW, tick=False):
+        services.figures_build(day=DAY)
+        services.figures_build(day=DAY)
+    assert dict(UncoveredCustomer.objects.filter(day=DAY).values_list("customer_id", "aum")) == want
+    assert UncoveredCustomer.objects.count() == 4
+    assert figures.uncovered_listed(DAY)
+    assert sum(r.overdue_customers for r in BranchDayFigures.objects.filter(day=DAY)) == 4
+    # A contact logged afterwards for that day is in the list once the day is built again.
+    customer = next(c for c in rule if c.last_contacted_at is None)
+    with time_machine.travel(NOW, tick=False):
+        services.interaction_log(actor=org.west_head.user, customer=customer, occurred_at=at(DAY, 15))
+        services.figures_build(day=DAY)
+    assert not UncoveredCustomer.objects.filter(day=DAY, customer=customer).exists()
+    assert UncoveredCustomer.objects.filter(day=DAY).count() == 3
+
+
+def test_the_lists_of_days_long_past_are_pruned(org, book, data):
+    old, recent = DAY - timedelta(days=figures.UNCOVERED_KEEP_DAYS + 1), DAY - timedelta(days=2)
+    with time_machine.travel(NOW, tick=False):
+        for day in (old, recent, DAY):
+            services.figures_build(day=day)
+    assert set(UncoveredCustomer.objects.values_list("day", flat=True)) == {recent, DAY}
+    assert not figures.uncovered_listed(old) and figures.uncovered_listed(recent)
+    assert not figures.uncovered_listed(DAY + timedelta(days=1))  # not built at all
 
 
 def test_rows_of_a_deleted_key_go_on_rebuild(org, book, data):
