@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from .config import PYTHON, ROOT, WORK_DIR
 
-GUNICORN_WORKERS = 4  # README's production command; 2 cores
+GUNICORN_WORKERS = int(os.environ.get("BENCH_WORKERS") or 4)  # the README's production command; 2 cores
 
 
 def free_port() -> int:
