@@ -11,6 +11,8 @@
   queries.
 """
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -46,22 +48,82 @@ class CappedPaginator(Paginator):
         return self._get_page(self._slice(bottom, top), number, self)
 
     def _slice(self, bottom: int, top: int):
-        qs = self.object_list
-        if bottom == 0 or not self._deferrable(qs):
-            return qs[bottom:top]
-        # The same queryset (filters, order, select_related, prefetches) restricted to the page's keys; the outer
-        # ORDER BY puts them back in order.
-        return qs.filter(pk__in=qs.values("pk")[bottom:top])
+        return page_slice(self.object_list, bottom, top)
 
-    @staticmethod
-    def _deferrable(qs) -> bool:
-        """A plain filtered, ordered queryset: not DISTINCT, grouped, combined or already sliced, whose primary
-        keys alone can stand for its rows."""
-        if not isinstance(qs, QuerySet):
-            return False
-        query = qs.query
-        return not (query.distinct or query.group_by is not None or query.combinator or query.is_sliced)
+
+def _deferrable(qs) -> bool:
+    """A plain filtered, ordered queryset: not DISTINCT, grouped, combined or already sliced, whose primary keys
+    alone can stand for its rows."""
+    if not isinstance(qs, QuerySet):
+        return False
+    query = qs.query
+    return not (query.distinct or query.group_by is not None or query.combinator or query.is_sliced)
+
+
+def page_slice(qs, bottom: int, top: int):
+    """Rows ``bottom`` to ``top`` of ``qs``, past the first page by a deferred join."""
+    if bottom == 0 or not _deferrable(qs):
+        return qs[bottom:top]
+    # The same queryset (filters, order, select_related, prefetches) restricted to the page's keys; the outer
+    # ORDER BY puts them back in order.
+    return qs.filter(pk__in=qs.values("pk")[bottom:top])
 
 
 def paginate(queryset, page, per_page: int = 50):
     return CappedPaginator(queryset, per_page).get_page(page)
+
+
+class UncountedPage(Sequence):
+    """A page that knows whether another follows, not how many there are."""
+
+    def __init__(self, object_list: list, number: int, paginator: "UncountedPaginator", more: bool):
+        self.object_list, self.number, self.paginator, self._more = object_list, number, paginator, more
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def __getitem__(self, index):
+        return self.object_list[index]
+
+    def has_next(self) -> bool:
+        return self._more
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next() or self.has_previous()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def start_index(self) -> int:
+        return (self.number - 1) * self.paginator.per_page + 1 if self.object_list else 0
+
+    def end_index(self) -> int:
+        return (self.number - 1) * self.paginator.per_page + len(self.object_list)
+
+
+class UncountedPaginator:
+    """Pages without a total: one row more than the page tells whether a next page exists. For lists whose size is
+    shown from elsewhere — the dashboards' drill-downs show the figure they explain — and where even a capped count
+    over a large scope costs more than the page (tens of ms for a sub-branch's month of interactions). Pages stop
+    at ``max_pages`` (an OFFSET beyond that is slow, and nobody reads that far: the filters narrow the list)."""
+
+    uncounted = True
+
+    def __init__(self, object_list, per_page: int, max_pages: int = 200):
+        self.object_list, self.per_page, self.max_pages = object_list, per_page, max_pages
+
+    def get_page(self, number) -> UncountedPage:
+        try:
+            number = min(max(int(number), 1), self.max_pages)
+        except (TypeError, ValueError):
+            number = 1
+        bottom = (number - 1) * self.per_page
+        rows = list(page_slice(self.object_list, bottom, bottom + self.per_page + 1))
+        more = len(rows) > self.per_page and number < self.max_pages
+        return UncountedPage(rows[: self.per_page], number, self, more)

@@ -241,6 +241,9 @@ class Customer(models.Model):
             # made the capped count scan the table until it found 10,001 rows, 90-110 ms at a million customers;
             # through this index it reads only the matching entries (docs/performance.md).
             models.Index(fields=["lifecycle", "risk_level"], name="customer_lifecycle_risk_idx"),
+            # The dashboards' "new customers" drill-down: the customers registered in a period. Without it the
+            # whole table was read to find a month's few thousand (200 ms for the whole bank at a million).
+            models.Index(fields=["created_at"], name="customer_created_idx"),
             # The "longest without contact" indexes (NULLS FIRST) are PostgreSQL-only: migration 0004.
         ]
 

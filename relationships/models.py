@@ -617,7 +617,11 @@ class SatisfactionRating(models.Model):
         verbose_name = _("satisfaction rating")
         verbose_name_plural = _("satisfaction ratings")
         ordering = ["-recorded_at"]
-        indexes = [models.Index(fields=["rated_staff", "-recorded_at"], name="rating_staff_idx")]
+        indexes = [
+            models.Index(fields=["rated_staff", "-recorded_at"], name="rating_staff_idx"),
+            # The dashboards' ratings drill-down: a period's ratings, newest first, stopping after the page.
+            models.Index(fields=["-recorded_at"], name="rating_recorded_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"),
             models.CheckConstraint(condition=~Q(recorded_by=models.F("rated_staff")), name="rating_not_by_rated_staff"),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from crm_site.pagination import paginate
+from crm_site.pagination import UncountedPaginator, paginate
 from crm_site.service_errors import apply_to_form, as_text
 from customers.selectors import customer_get_visible, customers_visible_to
 
@@ -931,6 +931,7 @@ class DashboardRecordsView(RoleRequiredMixin, TemplateView):
 
     template_name = "relationships/dashboard_records.html"
     allowed_roles = PERFORMANCE_ROLES
+    per_page = 50
 
     def get_context_data(self, **kwargs):
         params = self.request.GET
@@ -953,7 +954,9 @@ class DashboardRecordsView(RoleRequiredMixin, TemplateView):
         )
         return super().get_context_data(
             drill=drill,
-            page_obj=paginate(drill.records, params.get("page"), 50),
+            # No count: the page shows the dashboard's figure, and counting the records of a large scope costs
+            # more than the page (docs/performance.md).
+            page_obj=UncountedPaginator(drill.records, self.per_page).get_page(params.get("page")),
             back=self._back(drill),
             **kwargs,
         )

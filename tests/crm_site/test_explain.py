@@ -142,3 +142,24 @@ def test_today_follow_ups_use_the_open_follow_up_index(org, data):
         staff=org.rm_west, status=FollowUp.Status.OPEN, due_on__lte=today + timedelta(days=7)
     ).order_by()
     assert_indexed(plan(open_.values("pk")), table="relationships_followup", index="followup_open_staff_idx")
+
+
+def test_the_new_customers_drill_down_finds_the_period_by_the_registration_index(org, data):
+    from relationships import dashboards
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer")
+    drill = dashboards.drill_for(org.admin.user, metric="new_customers", period_key="7")
+    only_index("customers_customer", "customer_created_idx")
+    assert_indexed(plan(drill.records.values("pk")[:51]), index="customer_created_idx")
+
+
+def test_the_ratings_drill_down_reads_the_newest_by_the_recorded_index(org, data):
+    from relationships import dashboards
+
+    drill = dashboards.drill_for(org.admin.user, metric="ratings", period_key="30")
+    only_index("relationships_satisfactionrating", "rating_recorded_idx")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+    text = plan(drill.records[:51])
+    assert_indexed(text, table="relationships_satisfactionrating", index="rating_recorded_idx")

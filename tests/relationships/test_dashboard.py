@@ -150,9 +150,38 @@ def test_the_drill_down_page_shows_the_headline_and_the_records(org, book, built
     client = login(org.west_head)
     response = client.get(reverse("relationships:dashboard-records") + "?metric=not_contacted&period=7")
     drill = response.context["drill"]
-    assert drill.headline == 4 == response.context["page_obj"].paginator.count
+    page = response.context["page_obj"]
+    assert drill.headline == 4 == len(page) and not page.has_next()
     text = response.content.decode()
+    assert "看板数字：4。" in text and "第 1–4 条" in text
     assert "从未联系" in text and "私行客户" in text and book.west.name not in text
+
+
+def test_drill_down_pages_go_on_without_a_count(org, book, built, now, login):
+    """The drill-down pages by "next" and "previous" (one row more than the page says whether there is a next):
+    its size is the dashboard's figure, shown above it."""
+    from relationships.views import DashboardRecordsView
+
+    client = login(org.admin)
+    url = reverse("relationships:dashboard-records") + "?metric=interactions&period=90"
+    total = dashboards.drill_for(org.admin.user, metric="interactions", period_key="90").headline
+    assert total > 2
+    DashboardRecordsView.per_page = 2
+    try:
+        first = client.get(url).context["page_obj"]
+        second = client.get(url + "&page=2").context["page_obj"]
+        last = client.get(url + f"&page={(total + 1) // 2}").context["page_obj"]
+        beyond = client.get(url + "&page=999").context["page_obj"]
+        bogus = client.get(url + "&page=x").context["page_obj"]
+    finally:
+        DashboardRecordsView.per_page = 50
+    assert len(first) == 2 and first.has_next() and not first.has_previous()
+    assert second.start_index() == 3 and second.has_previous()
+    assert not last.has_next() and last.end_index() == total
+    assert len(beyond) == 0 and beyond.has_previous()
+    assert bogus.number == 1
+    seen = {i.pk for page in (first, second) for i in page}
+    assert len(seen) == 4  # no row twice
 
 
 def test_not_contacted_reads_the_days_list_and_falls_back_to_the_rule_for_a_day_built_without_it(org, book, built, now):
