@@ -124,7 +124,9 @@ class IntakeForm(forms.Form):
     received_at = forms.DateTimeField(
         label=_("Received at"), widget=LocalDateTimeInput(), input_formats=DATETIME_FORMATS
     )
-    category = forms.ModelChoiceField(label=_("Business category"), queryset=ComplaintCategory.objects.none())
+    category = forms.ModelChoiceField(
+        label=_("Business category"), queryset=ComplaintCategory.objects.none(), widget=LongSelect
+    )
     severity = forms.ChoiceField(label=_("Severity"), choices=Complaint.Severity.choices, initial="normal")
     request = forms.CharField(
         label=_("The complainant's request"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
@@ -137,17 +139,28 @@ class IntakeForm(forms.Form):
         queryset=None,
         required=False,
         empty_label=_("The customer's branch"),
+        widget=LongSelect,
     )
     subject_staff = forms.ModelChoiceField(
-        label=_("Staff member complained about"), queryset=None, required=False, empty_label=_("None named")
+        label=_("Staff member complained about"),
+        queryset=None,
+        required=False,
+        empty_label=_("None named"),
+        widget=LongSelect,
     )
     product = forms.ModelChoiceField(
-        label=_("Product"), queryset=Product.objects.all(), required=False, empty_label=_("No product")
+        label=_("Product"),
+        queryset=Product.objects.all(),
+        required=False,
+        empty_label=_("No product"),
+        widget=LongSelect,
     )
     cause = forms.ModelChoiceField(
-        label=_("Cause (if already clear)"), queryset=ComplaintCause.objects.none(), required=False
+        label=_("Cause (if already clear)"), queryset=ComplaintCause.objects.none(), required=False, widget=LongSelect
     )
-    handler = forms.ModelChoiceField(label=_("Handler"), queryset=None, required=False, empty_label=_("Assign later"))
+    handler = forms.ModelChoiceField(
+        label=_("Handler"), queryset=None, required=False, empty_label=_("Assign later"), widget=LongSelect
+    )
     attachments = MultipleFileField(
         label=_("Attachments"),
         required=False,
@@ -175,7 +188,7 @@ class IntakeForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    handler = forms.ModelChoiceField(label=_("Handler"), queryset=None)
+    handler = forms.ModelChoiceField(label=_("Handler"), queryset=None, widget=LongSelect)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, choices, **kwargs):
@@ -208,7 +221,9 @@ class DecideForm(forms.Form):
         label=_("Decision told to the complainant"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )
     customer_told_via = forms.CharField(label=_("Sent by"), max_length=100)
-    cause = forms.ModelChoiceField(label=_("Cause"), queryset=ComplaintCause.objects.none(), required=False)
+    cause = forms.ModelChoiceField(
+        label=_("Cause"), queryset=ComplaintCause.objects.none(), required=False, widget=LongSelect
+    )
     remedies_told = forms.BooleanField(
         label=_("The complainant was told of their further remedies (review, mediation, arbitration, litigation)"),
         required=False,
@@ -230,7 +245,7 @@ class CallbackForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    cause = forms.ModelChoiceField(label=_("Root cause"), queryset=ComplaintCause.objects.none())
+    cause = forms.ModelChoiceField(label=_("Root cause"), queryset=ComplaintCause.objects.none(), widget=LongSelect)
     corrective_action = forms.CharField(
         label=_("Corrective action (整改措施)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -275,7 +290,9 @@ class StatisticsForm(forms.Form):
     month = forms.DateField(
         label=_("Month"), input_formats=["%Y-%m"], widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
     )
-    branch = forms.ModelChoiceField(label=_("Branch"), required=False, queryset=None, empty_label=_("All in my scope"))
+    branch = forms.ModelChoiceField(
+        label=_("Branch"), required=False, queryset=None, empty_label=_("All in my scope"), widget=LongSelect
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -286,7 +303,9 @@ class StatisticsForm(forms.Form):
 class PeriodForm(forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    branch = forms.ModelChoiceField(label=_("Branch"), required=False, queryset=None, empty_label=_("All in my scope"))
+    branch = forms.ModelChoiceField(
+        label=_("Branch"), required=False, queryset=None, empty_label=_("All in my scope"), widget=LongSelect
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
