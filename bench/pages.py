@@ -174,6 +174,13 @@ PAGES: tuple[Page, ...] = (
     Page("drill-down not contacted (whole branch)", HEAD, DRILL, query={"metric": "not_contacted"}),
     Page("drill-down interactions", SUB_HEAD, DRILL, query={"metric": "interactions"}),
     Page("drill-down churn risk", SUB_HEAD, DRILL, query={"metric": "churn"}),
+    Page("drill-down customers (whole branch)", HEAD, DRILL, query={"metric": "customers"}),
+    Page("drill-down new customers (whole branch)", HEAD, DRILL, query={"metric": "new_customers"}),
+    Page("drill-down lost customers (whole branch)", HEAD, DRILL, query={"metric": "lost_customers"}),
+    Page("drill-down interactions (whole branch)", HEAD, DRILL, query={"metric": "interactions"}),
+    Page("drill-down overdue follow-ups", SUB_HEAD, DRILL, query={"metric": "follow_ups_overdue"}),
+    Page("drill-down overdue follow-ups (whole branch)", HEAD, DRILL, query={"metric": "follow_ups_overdue"}),
+    Page("drill-down ratings (whole branch)", HEAD, DRILL, query={"metric": "ratings"}),
     # Django admin
     Page("admin customers", ADMIN, ("admin:customers_customer_changelist",)),
     Page("admin customers search", ADMIN, ("admin:customers_customer_changelist",), query=_customer_no_term),
