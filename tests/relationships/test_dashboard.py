@@ -184,6 +184,23 @@ def test_drill_down_pages_go_on_without_a_count(org, book, built, now, login):
     assert len(seen) == 4  # no row twice
 
 
+def test_the_not_contacted_list_pages_in_the_days_aum_order(org, book, built, now, login):
+    """Past the first page the rows come by a deferred join over the day's list: same rows, same order."""
+    from relationships.views import DashboardRecordsView
+
+    client = login(org.admin)
+    url = reverse("relationships:dashboard-records") + "?metric=not_contacted&period=7"
+    DashboardRecordsView.per_page = 3
+    try:
+        pages = [list(client.get(url + f"&page={n}").context["page_obj"]) for n in (1, 2)]
+    finally:
+        DashboardRecordsView.per_page = 50
+    rows = pages[0] + pages[1]
+    assert [len(p) for p in pages] == [3, 1]
+    assert len({c.pk for c in rows}) == 4
+    assert [c.aum_on_day for c in rows] == sorted((c.aum_on_day for c in rows), reverse=True)
+
+
 def test_not_contacted_reads_the_days_list_and_falls_back_to_the_rule_for_a_day_built_without_it(org, book, built, now):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
