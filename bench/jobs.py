@@ -73,7 +73,7 @@ def scheduled() -> list[tuple[str, str, dict]]:
 
 def digest_send_all(day) -> tuple[float, dict]:
     """Every RM's morning digest, one after another (in production, one task each, spread over the workers)."""
-    from relationships.services import digest_recipients, digest_send
+    from reminders.services import digest_recipients, digest_send
 
     recipients = digest_recipients(day)
     per_rm = []
@@ -122,9 +122,7 @@ def run_jobs(*, log=print, queue_cleanup=None) -> list[JobResult]:
     log("bench: job reminders: morning digest, every send")
     seconds, extra = digest_send_all(today)
     results.append(
-        JobResult(
-            "reminders: morning digest, every send", "relationships.tasks.send_digest", seconds, None, extra=extra
-        )
+        JobResult("reminders: morning digest, every send", "reminders.tasks.send_digest", seconds, None, extra=extra)
     )
     known = [task for _, task, _ in scheduled()] + _registered_tasks()
     for label, pattern in EXPECTED.items():

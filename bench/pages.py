@@ -33,7 +33,7 @@ class Page:
 
 
 def _staff(username):
-    from relationships.models import Staff
+    from organisation.models import Staff
 
     return Staff.objects.select_related("branch").get(user__username=username)
 
@@ -115,10 +115,10 @@ def _rm_pk():
 # --------------------------------------------------------------------------------------------------------------
 
 LIST = ("customers:customer-list",)
-DASHBOARD = ("relationships:dashboard", "dashboards:branch", "dashboards:dashboard")
-HQ_DASHBOARD = ("relationships:dashboard-hq", "relationships:hq-dashboard", "dashboards:hq")
-RM_PERFORMANCE = ("relationships:rm-performance", "dashboards:rm-performance")
-DRILL = ("relationships:dashboard-records",)
+DASHBOARD = ("dashboards:dashboard", "dashboards:branch", "dashboards:dashboard")
+HQ_DASHBOARD = ("dashboards:dashboard-hq", "dashboards:hq-dashboard", "dashboards:hq")
+RM_PERFORMANCE = ("dashboards:rm-performance", "dashboards:rm-performance")
+DRILL = ("dashboards:dashboard-records",)
 
 PAGES: tuple[Page, ...] = (
     # Customer list
@@ -143,14 +143,14 @@ PAGES: tuple[Page, ...] = (
     Page("customer 360 (head)", SUB_HEAD, ("customers:customer-detail",), kwargs=_head_customer_pk),
     Page("customer timeline", RM, ("relationships:customer-timeline",), kwargs=_customer_pk),
     # Work
-    Page("today", RM, ("relationships:today",)),
-    Page("today (head)", SUB_HEAD, ("relationships:today",)),
+    Page("today", RM, ("reminders:today",)),
+    Page("today (head)", SUB_HEAD, ("reminders:today",)),
     Page("my visits", RM, ("relationships:my-visits",)),
-    Page("notifications", RM, ("relationships:notification-list",)),
+    Page("notifications", RM, ("notifications:notification-list",)),
     Page("approvals", HEAD, ("relationships:approvals",)),
     Page("reassignments", HEAD, ("relationships:reassignment-list",)),
     Page("handovers", HEAD, ("relationships:handover-list",)),
-    Page("branch tree", HEAD, ("relationships:branch-tree",)),
+    Page("branch tree", HEAD, ("organisation:branch-tree",)),
     # Complaints
     Page("complaint list", OFFICER, ("complaints:complaint-list",), pattern=r"^complaints:[\w-]*list$"),
     Page("complaint list (head)", SUB_HEAD, ("complaints:complaint-list",), pattern=r"^complaints:[\w-]*list$"),
@@ -169,7 +169,7 @@ PAGES: tuple[Page, ...] = (
     Page("branch dashboard 90 days", SUB_HEAD, DASHBOARD, query={"period": "90"}, kind="dashboard"),
     Page("HQ dashboard", ADMIN, HQ_DASHBOARD, kind="dashboard", pattern=r"(hq|admin)"),
     Page("RM performance", SUB_HEAD, RM_PERFORMANCE, kwargs=_rm_pk, kind="dashboard", pattern=r"rm-performance$"),
-    Page("RM performance (own)", RM, ("relationships:my-performance",), kind="dashboard", pattern=r"my-performance$"),
+    Page("RM performance (own)", RM, ("dashboards:my-performance",), kind="dashboard", pattern=r"my-performance$"),
     Page("drill-down not contacted", SUB_HEAD, DRILL, query={"metric": "not_contacted"}),
     Page("drill-down not contacted (whole branch)", HEAD, DRILL, query={"metric": "not_contacted"}),
     Page("drill-down interactions", SUB_HEAD, DRILL, query={"metric": "interactions"}),

@@ -2,11 +2,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm_site.widgets import LongSelect
+from crm_site.widgets import LocalDateTimeInput, LongSelect
 from customers.models import Product
-from relationships.forms import LocalDateTimeInput
-from relationships.models import Staff
-from relationships.selectors import branch_filter_choices, branches_visible_to, staff_of, staff_visible_to
+from organisation.models import Staff
+from organisation.selectors import branch_filter_choices, branches_visible_to, staff_of, staff_visible_to
 
 from . import rules
 from .models import Complaint, ComplaintCategory, ComplaintCause

@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Product
-from relationships.models import Branch, Staff
+from organisation.models import Branch, Staff
 
 
 class Classification(models.Model):

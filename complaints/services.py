@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from customers import pii
 from customers.masking import _mask, mask_mobile
-from relationships.models import Branch, Staff
+from organisation.models import Branch, Staff
 
 from . import rules
 from .models import (
@@ -129,7 +129,7 @@ def _url(complaint: Complaint) -> str:
 
 
 def _notify(recipients, text: str, url: str) -> int:
-    from relationships.services import notification_send
+    from notifications.services import notification_send
 
     return notification_send([r for r in recipients if r is not None and r.is_active_staff], text, url)
 
@@ -210,7 +210,7 @@ def complaint_register(
 ) -> Complaint:
     """登记: the Art. 13 record of a complaint received through any channel. The clock starts at receipt."""
     from customers.selectors import customers_visible_to
-    from relationships.selectors import branches_visible_to, staff_visible_to
+    from organisation.selectors import branches_visible_to, staff_visible_to
 
     staff = _staff(actor)
     _require(staff.role in MANAGERS)
@@ -311,7 +311,7 @@ def _locked(complaint: Complaint) -> Complaint:
 @transaction.atomic
 def complaint_assign(*, actor, complaint: Complaint, handler: Staff, note: str = "") -> Complaint:
     """Give the complaint a handler. Recusal: never the staff member complained about."""
-    from relationships.selectors import staff_visible_to
+    from organisation.selectors import staff_visible_to
 
     staff = _staff(actor)
     complaint = _locked(complaint)

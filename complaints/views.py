@@ -15,8 +15,9 @@ from crm_site.excel import xlsx_response
 from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form
 from customers.selectors import customers_visible_to, search_condition
-from relationships.models import Staff
-from relationships.permissions import EVERY_ROLE, RoleRequiredMixin
+from organisation.access import EVERY_ROLE
+from organisation.models import Staff
+from organisation.permissions import RoleRequiredMixin
 
 from . import forms, rules, selectors, services
 from .models import Complaint, ComplaintExtension

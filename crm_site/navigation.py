@@ -5,8 +5,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.urls import resolve, reverse
-from django.utils.functional import Promise
+from django.utils.functional import Promise, SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
+
+from notifications.selectors import unread_notifications
+from organisation.access import EVERY_ROLE
+from organisation.selectors import staff_of
 
 
 @dataclass(frozen=True)
@@ -17,10 +21,10 @@ class NavItem:
 
 
 NAV_ITEMS = (
-    NavItem("relationships:dashboard-hq", _("HQ dashboard"), "globe2"),
-    NavItem("relationships:dashboard", _("Dashboard"), "speedometer2"),
-    NavItem("relationships:today", _("Today"), "sun"),
-    NavItem("relationships:my-performance", _("My performance"), "graph-up-arrow"),
+    NavItem("dashboards:dashboard-hq", _("HQ dashboard"), "globe2"),
+    NavItem("dashboards:dashboard", _("Dashboard"), "speedometer2"),
+    NavItem("reminders:today", _("Today"), "sun"),
+    NavItem("dashboards:my-performance", _("My performance"), "graph-up-arrow"),
     NavItem("relationships:my-customers", _("My customers"), "person-lines-fill"),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week"),
     NavItem("customers:customer-list", _("Customers"), "people"),
@@ -29,13 +33,12 @@ NAV_ITEMS = (
     NavItem("relationships:approvals", _("Approvals"), "check2-square"),
     NavItem("relationships:reassignment-list", _("Reassignments"), "arrow-left-right"),
     NavItem("relationships:handover-list", _("Handovers"), "box-arrow-right"),
-    NavItem("relationships:branch-tree", _("Branches and staff"), "diagram-3"),
+    NavItem("organisation:branch-tree", _("Branches and staff"), "diagram-3"),
 )
 
 
 @cache
 def _allowed_roles(url_name: str) -> frozenset[str]:
-    from relationships.permissions import EVERY_ROLE
 
     view = resolve(reverse(url_name)).func
     view_class = getattr(view, "view_class", None)
@@ -50,7 +53,6 @@ def items_for(staff) -> list[NavItem]:
 
 def navigation(request) -> dict:
     """Context processor: the navigation items and the current member of staff."""
-    from relationships.selectors import staff_of
 
     user = getattr(request, "user", None)
     staff = staff_of(user) if user is not None else None
@@ -65,9 +67,6 @@ def navigation(request) -> dict:
 
 def _unread(staff):
     """The bell's number, counted lazily: only pages that show the navigation pay for the query."""
-    from django.utils.functional import SimpleLazyObject
-
-    from relationships.selectors import unread_notifications
 
     if staff is None or not staff.is_active_staff:
         return 0

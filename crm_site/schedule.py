@@ -24,14 +24,14 @@ class Entry:
 DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     Entry(
         name="dashboards: build yesterday's daily figures",
-        task="relationships.tasks.build_figures",
+        task="dashboards.tasks.build_figures",
         minute="50",
         hour="1",
         description="01:50 计算昨日网点与客户经理的日指标（仪表盘）/ Build yesterday's branch and RM figures for the dashboards",
     ),
     Entry(
         name="housekeeping: purge expired sessions and old sign-in attempts",
-        task="relationships.tasks.purge_expired_sessions",
+        task="organisation.tasks.purge_expired_sessions",
         minute="15",
         hour="2",
         description="清理过期会话和旧的登录尝试记录 / Purge expired sessions and old sign-in attempts",
@@ -45,7 +45,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="reminders: expire and wake follow-ups",
-        task="relationships.tasks.follow_ups_housekeeping",
+        task="reminders.tasks.follow_ups_housekeeping",
         minute="45",
         hour="5",
         description="过期的节日/生日/到期提醒自动关闭，推迟的提醒到期恢复 / Close expired reminders, wake snoozed ones",
@@ -53,7 +53,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     *(
         Entry(
             name=f"reminders: {kind}",
-            task="relationships.tasks.generate_reminders",
+            task="reminders.tasks.generate_reminders",
             minute=str(5 * i),
             hour="6",
             description=f"生成跟进提醒（{kind}）/ Generate follow-up reminders ({kind})",
@@ -70,7 +70,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="reminders: morning digest",
-        task="relationships.tasks.digest_dispatch",
+        task="reminders.tasks.digest_dispatch",
         minute="0",
         hour="8",
         description="每日 08:00 向客户经理发送今日待办摘要 / Send every RM the morning digest at 08:00",

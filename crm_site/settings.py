@@ -65,9 +65,15 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
-    "relationships",
+    # The project's apps, from the ground floor up (docs/architecture.md).
+    "organisation",
     "customers",
+    "notifications",
+    "relationships",
     "complaints",
+    "reminders",
+    "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -81,7 +87,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "relationships.middleware.ActiveStaffMiddleware",
+    "organisation.middleware.ActiveStaffMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -329,7 +335,7 @@ LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=10_000)
 # An export holds at most this many rows.
 EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=20_000)
 
-# Follow-up reminders (relationships/services/reminders.py; see docs/reminders.md).
+# Follow-up reminders (reminders/services.py; see docs/reminders.md).
 REMINDER_BIRTHDAY_LEAD_DAYS = env.int("REMINDER_BIRTHDAY_LEAD_DAYS", default=3)
 REMINDER_HOLIDAY_LEAD_DAYS = env.int("REMINDER_HOLIDAY_LEAD_DAYS", default=5)
 REMINDER_MATURITY_LEAD_DAYS = env.int("REMINDER_MATURITY_LEAD_DAYS", default=7)

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from relationships.views import HomeView
+from crm_site.views import HomeView
 
 admin.site.site_header = _("Branch CRM administration")
 admin.site.site_title = _("Branch CRM")
@@ -22,6 +22,10 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("", include("organisation.urls")),
+    path("", include("reminders.urls")),
+    path("", include("dashboards.urls")),
+    path("", include("notifications.urls")),
     path("", include("relationships.urls")),
     path("customers/", include("customers.urls")),
     path("complaints/", include("complaints.urls")),

@@ -2,8 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.widgets import LongSelect
-from relationships.models import Staff
-from relationships.selectors import branch_filter_choices, branches_visible_to, staff_of, staff_visible_to
+from organisation.models import Staff
+from organisation.selectors import branch_filter_choices, branches_visible_to, staff_of, staff_visible_to
 
 from .models import AccessLog, Customer, RiskLevel, Segment
 from .selectors import SORTS, CustomerFilters

@@ -2,12 +2,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from crm_site.lunar import lunar_month_day
+from organisation.models import Branch
 
 from . import masking, pii
 
@@ -90,7 +94,6 @@ class Segment(models.Model):
         return aum >= self.aum_min and (self.aum_max is None or aum < self.aum_max)
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
 
         if self.aum_min is None:
             return
@@ -121,7 +124,6 @@ class CustomerQuerySet(models.QuerySet):
         """Customers of the branch and every branch below it. The branch ids are fetched first and passed as a
         list: PostgreSQL then estimates the share of customers from its statistics on branch_id (a subquery on
         the path would be estimated blind), and picks the right plan for an outlet and for the whole bank."""
-        from relationships.models import Branch
 
         return self.filter(branch_id__in=list(Branch.objects.subtree_of(branch).values_list("pk", flat=True)))
 
@@ -158,10 +160,10 @@ class Customer(models.Model):
     kind = models.CharField(_("customer type"), max_length=12, choices=Kind.choices, default=Kind.INDIVIDUAL)
     name = models.CharField(_("name"), max_length=100, db_index=True)
     branch = models.ForeignKey(
-        "relationships.Branch", verbose_name=_("home branch"), on_delete=models.PROTECT, related_name="customers"
+        "organisation.Branch", verbose_name=_("home branch"), on_delete=models.PROTECT, related_name="customers"
     )
     primary_rm = models.ForeignKey(
-        "relationships.Staff",
+        "organisation.Staff",
         verbose_name=_("relationship manager"),
         on_delete=models.PROTECT,
         null=True,
@@ -268,8 +270,6 @@ class Customer(models.Model):
         self.mobile_masked = masking.mask_mobile(number)
 
     def set_birth_date(self, birth_date) -> None:
-        from relationships.greetings import lunar_month_day
-
         self.birth_date = birth_date
         self.birth_md = birth_date.month * 100 + birth_date.day if birth_date else None
         self.lunar_birth_md = lunar_month_day(birth_date) if birth_date else None

@@ -1,7 +1,7 @@
 """Which roles may reveal which masked identifier (the reveal itself is always logged with a reason)."""
 
-from relationships.models import Staff
-from relationships.selectors import staff_of
+from organisation.models import Staff
+from organisation.selectors import staff_of
 
 from .models import AccessLog
 

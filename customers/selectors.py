@@ -10,8 +10,8 @@ from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from relationships.models import Staff
-from relationships.selectors import staff_of
+from organisation import access
+from organisation.models import Staff
 
 from . import pii, validators
 from .models import AccessLog, AssetSnapshot, Customer, Holding
@@ -45,40 +45,32 @@ assert SORTS.keys() == PORTFOLIO_SORTS.keys()  # noqa: S101 - a module invariant
 
 def _secondary_customer_ids(staff: Staff) -> list[int]:
     """Customers where ``staff`` is a current secondary RM (协管户): a short list, fetched first so that the RM's
-    rule stays two index lookups (a subquery inside the OR would make PostgreSQL scan the whole table)."""
-    from relationships.models import Assignment
-
-    return list(Assignment.objects.current().secondary().filter(staff=staff).values_list("customer_id", flat=True))
-
-
-def _subtree_branch_ids(branch) -> list[int] | None:
-    """The ids of ``branch`` and every branch below it, or None when that is every branch of the bank. One query
-    over the (small) branch table either way. A head of the top 分行 sees every customer, and a filter on a list
-    of every branch id would cost PostgreSQL a scan of the whole branch index on each count (about 50 ms at a
-    million customers) for nothing (docs/performance.md)."""
-    from relationships.models import Branch
-
-    rows = list(Branch.objects.values_list("pk", "path"))
-    ids = [pk for pk, path in rows if path.startswith(branch.path)]
-    return None if len(ids) == len(rows) else ids
+    rule stays two index lookups (a subquery inside the OR would make PostgreSQL scan the whole table). Read
+    through the reverse relation that relationships' Assignment declares (``Customer.assignments``)."""
+    return list(
+        Customer.objects.filter(
+            assignments__staff=staff, assignments__role="secondary", assignments__ended_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
 
 
 def _visible(user) -> tuple[QuerySet[Customer], bool]:
     """The visible customers, and whether the set is an RM's primary-or-secondary union (see PORTFOLIO_SORTS)."""
-    staff = staff_of(user)
-    if staff is None or not staff.is_active_staff:
+    scope = access.scope_of(user)
+    if scope.is_none:
         return Customer.objects.none(), False
-    if staff.sees_everything:
+    if scope.is_all:
         return Customer.objects.all(), False
-    if staff.role in (Staff.Role.HEAD, Staff.Role.OFFICER):
-        ids = _subtree_branch_ids(staff.branch)
+    if scope.is_subtree:
+        ids = access.subtree_branch_ids(scope)
         return (Customer.objects.all() if ids is None else Customer.objects.filter(branch_id__in=ids)), False
-    if staff.role == Staff.Role.RM:
-        secondary = _secondary_customer_ids(staff)
-        if not secondary:
-            return Customer.objects.filter(primary_rm=staff), False
-        return Customer.objects.filter(Q(primary_rm=staff) | Q(pk__in=secondary)), True
-    return Customer.objects.none(), False
+    staff = scope.staff
+    if staff.role != Staff.Role.RM:
+        return Customer.objects.none(), False
+    secondary = _secondary_customer_ids(staff)
+    if not secondary:
+        return Customer.objects.filter(primary_rm=staff), False
+    return Customer.objects.filter(Q(primary_rm=staff) | Q(pk__in=secondary)), True
 
 
 def customers_visible_to(user) -> QuerySet[Customer]:

@@ -13,10 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.sql import insert_from_select
-from relationships.models import Branch, Staff
+from organisation import access
+from organisation.models import Branch, Staff
+from organisation.selectors import branches_visible_to
 
-from . import validators
+from . import signals, validators
 from .models import AccessLog, AssetSnapshot, Customer, Segment, SegmentChange, Tag
+from .selectors import customers_visible_to
 
 ID_VALIDATORS = {
     Customer.IdType.RESIDENT_ID: lambda v: validators.parse_resident_id(v).number,
@@ -167,7 +170,12 @@ def customer_create(
     *, actor, kind: str, name: str, branch: Branch, customer_no: str = "", aum: Decimal = Decimal("0"), **fields
 ) -> Customer:
     """Register a customer. ``fields`` are the kind's fields (see COMMON/INDIVIDUAL/CORPORATE_FIELDS); identifiers
-    are given in plain text. Raises ValidationError (DuplicateIdentifier for a known ID or credit code)."""
+    are given in plain text. Raises ValidationError (DuplicateIdentifier for a known ID or credit code), and
+    PermissionDenied unless the actor works with portfolios and the branch is in their scope."""
+    staff = access.actor_staff(actor, access.PORTFOLIO_ROLES)
+    if staff is not None and not branches_visible_to(staff).filter(pk=branch.pk).exists():
+        raise PermissionDenied(_("You may not register customers at this branch."))
+    actor = access.history_user(actor)
     now = timezone.now()
     customer = Customer(
         kind=kind,
@@ -194,9 +202,10 @@ def customer_create(
     if tags:
         customer.tags.set(tags_get_or_create(tags))
     if customer.primary_rm is not None:
-        from relationships.services import assignment_open_primary
-
-        assignment_open_primary(customer=customer, staff=customer.primary_rm, reason=_("Registered"), now=now)
+        # Relationships opens the customer's first portfolio assignment (管户) with the RM.
+        signals.customer_registered.send(
+            sender=Customer, customer=customer, staff=customer.primary_rm, reason=_("Registered"), now=now
+        )
     return customer
 
 
@@ -211,7 +220,12 @@ def customer_update(*, actor, customer: Customer, **fields) -> Customer:
     moved = set(fields) & set(NOT_CHANGED_BY_UPDATE)
     if moved:
         raise ValidationError(_("The RM and branch change only through an approved reassignment request."))
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    staff = access.actor_staff(actor, access.PORTFOLIO_ROLES)
+    visible = Customer.objects.all() if staff is None else customers_visible_to(staff)
+    customer = visible.select_for_update(of=("self",)).filter(pk=customer.pk).first()
+    if customer is None:
+        raise PermissionDenied(_("You may not change this customer."))
+    actor = access.history_user(actor)
     tags = _apply(customer, fields)
     _check_duplicates(customer)
     customer.updated_by = actor

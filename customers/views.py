@@ -10,16 +10,13 @@ from django.views.generic import TemplateView
 
 from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form
-from relationships.models import Staff
-from relationships.permissions import EVERY_ROLE, RoleRequiredMixin
+from organisation import access
+from organisation.permissions import RoleRequiredMixin
 
-from . import exports, selectors, services
+from . import exports, panels, selectors, services
 from .forms import CustomerFilterForm, RevealForm, customer_form_class, initial_from
 from .models import AccessLog, Customer
 from .permissions import revealable_fields
-
-EDITORS = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
-EXPORTERS = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
 
 
 def client_ip(request) -> str | None:
@@ -28,7 +25,7 @@ def client_ip(request) -> str | None:
 
 class CustomerListView(RoleRequiredMixin, TemplateView):
     template_name = "customers/customer_list.html"
-    allowed_roles = EVERY_ROLE
+    allowed_roles = access.EVERY_ROLE
     per_page = 50
 
     def get_context_data(self, **kwargs):
@@ -38,14 +35,14 @@ class CustomerListView(RoleRequiredMixin, TemplateView):
         )
         page = paginate(customers, self.request.GET.get("page"), self.per_page)
         return super().get_context_data(
-            form=form, page_obj=page, can_export=self.request.user.staff.role in EXPORTERS, **kwargs
+            form=form, page_obj=page, can_export=self.request.user.staff.role in access.PORTFOLIO_ROLES, **kwargs
         )
 
 
 class CustomerExportView(RoleRequiredMixin, View):
     """The filtered list as .xlsx: masked, and written to the access log."""
 
-    allowed_roles = EXPORTERS
+    allowed_roles = access.PORTFOLIO_ROLES
 
     def get(self, request):
         form = CustomerFilterForm(request.GET or None, user=request.user)
@@ -72,27 +69,14 @@ class CustomerExportView(RoleRequiredMixin, View):
 
 
 def detail_context(request, pk, *, revealed: dict | None = None) -> dict:
-    from complaints.selectors import complaints_of_customer, complaints_visible_to
-    from relationships.permissions import customer_actions
-    from relationships.selectors import customer_relationship, rms_visible_to
-
     view = selectors.customer_360(request.user, pk)
-    actions = customer_actions(request.user, view.customer)
-    complaints = complaints_of_customer(request.user, view.customer)
     return {
-        **actions,
-        # An RM reads their customers' complaints here; only those the user may open are links.
-        "complaints": complaints,
-        "complaint_links": set(
-            complaints_visible_to(request.user).filter(customer=view.customer).values_list("pk", flat=True)
-        ),
-        "can_register_complaint": request.user.staff.role in (Staff.Role.HEAD, Staff.Role.OFFICER, Staff.Role.ADMIN),
-        "rel": customer_relationship(request.user, view.customer),
-        "secondary_choices": rms_visible_to(request.user) if actions.get("can_add_secondary") else [],
+        # The relationship, follow-up and complaint panels come from the apps above (customers.panels).
+        **panels.customer_360.context(request, view.customer),
         "view": view,
         "customer": view.customer,
         "revealable": revealable_fields(request.user),
-        "can_edit": request.user.staff.role in EDITORS,
+        "can_edit": access.has_role(request.user, access.PORTFOLIO_ROLES),
         "revealed": revealed or {},
         "reveal_form": RevealForm(),
     }
@@ -102,7 +86,7 @@ class CustomerDetailView(RoleRequiredMixin, TemplateView):
     """The customer's 360° page."""
 
     template_name = "customers/customer_detail.html"
-    allowed_roles = EVERY_ROLE
+    allowed_roles = access.EVERY_ROLE
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**detail_context(self.request, self.kwargs["pk"]), **kwargs)
@@ -110,7 +94,7 @@ class CustomerDetailView(RoleRequiredMixin, TemplateView):
 
 class CustomerFormMixin(RoleRequiredMixin):
     template_name = "customers/customer_form.html"
-    allowed_roles = EDITORS
+    allowed_roles = access.PORTFOLIO_ROLES
 
     def render_form(self, form, *, customer=None, duplicate=None, status=200):
         return render(
@@ -194,7 +178,7 @@ class CustomerRevealView(RoleRequiredMixin, View):
     """Shows a masked identifier in full after the user gives a reason; the reveal is logged first.
     Over htmx it answers with the fragment that replaces the masked value; without htmx, the whole page."""
 
-    allowed_roles = EVERY_ROLE
+    allowed_roles = access.EVERY_ROLE
     fragment = "customers/partials/_reveal.html"
 
     def post(self, request, pk):

@@ -2,28 +2,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.widgets import LocalDateTimeInput
 from customers.models import Product
 
-from .models import Handover, Interaction, Staff
-
-
-class OrgTreeFilterForm(forms.Form):
-    q = forms.CharField(label=_("Branch name or code"), required=False, max_length=50)
-    branch = forms.ModelChoiceField(label=_("Branch"), queryset=None, required=False, empty_label=_("All in my scope"))
-    within = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    role = forms.ChoiceField(label=_("Role"), required=False, choices=[("", _("All roles")), *Staff.Role.choices])
-
-    def __init__(self, *args, branch_choices, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = branch_choices
-        self.fields["branch"].label_from_instance = lambda b: "\u3000" * (b.depth - 1) + b.name
-
-
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+from .models import Handover, Interaction
 
 
 class InteractionForm(forms.Form):
@@ -132,23 +114,3 @@ class SecondaryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = rm_choices
         self.fields["staff"].label_from_instance = lambda s: f"{s.name} · {s.branch.name}"
-
-
-class FollowUpDoneForm(forms.Form):
-    """Done, with the quick log of the contact that fulfils it."""
-
-    channel = forms.ChoiceField(
-        label=_("Channel"), choices=Interaction.Channel.choices, initial=Interaction.Channel.PHONE
-    )
-    outcome = forms.ChoiceField(
-        label=_("Outcome"), choices=Interaction.Outcome.choices, initial=Interaction.Outcome.REACHED
-    )
-    notes = forms.CharField(label=_("Notes"), required=False, max_length=500)
-
-
-class SnoozeForm(forms.Form):
-    until = forms.DateField(label=_("Snooze until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-
-
-class SkipForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=200)

@@ -5,19 +5,9 @@ from . import views
 app_name = "relationships"
 
 urlpatterns = [
-    path("org/", views.BranchTreeView.as_view(), name="branch-tree"),
-    path("today/", views.TodayView.as_view(), name="today"),
-    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
-    path("dashboard/hq/", views.HqDashboardView.as_view(), name="dashboard-hq"),
-    path("dashboard/records/", views.DashboardRecordsView.as_view(), name="dashboard-records"),
-    path("dashboard/export.xlsx", views.DashboardExportView.as_view(), name="dashboard-export"),
-    path("performance/", views.MyPerformanceView.as_view(), name="my-performance"),
-    path("performance/<int:pk>/", views.RmPerformanceView.as_view(), name="rm-performance"),
-    path("follow-ups/<int:pk>/<str:action>/", views.FollowUpActionView.as_view(), name="follow-up-action"),
     path("my/customers/", views.MyCustomersView.as_view(), name="my-customers"),
     path("my/visits/", views.MyVisitsView.as_view(), name="my-visits"),
     path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
-    path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
     path("customers/<int:pk>/interactions/new/", views.InteractionCreateView.as_view(), name="interaction-create"),
     path("customers/<int:pk>/timeline/", views.TimelineView.as_view(), name="customer-timeline"),
     path("customers/<int:pk>/ratings/new/", views.RatingCreateView.as_view(), name="rating-create"),

@@ -11,85 +11,39 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from crm_site.pagination import UncountedPaginator, paginate
+from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form, as_text
+from customers.models import AccessLog
 from customers.selectors import customer_get_visible, customers_visible_to
+from customers.services import access_log_record
+from organisation import access
+from organisation.models import Staff
+from organisation.permissions import RoleRequiredMixin
+from organisation.selectors import rms_visible_to, staff_visible_to
 
-from . import dashboards, exports, selectors, services
+from . import exports, panels, selectors, services
 from .forms import (
-    FollowUpDoneForm,
     HandoverForm,
     InteractionForm,
     LeavingForm,
-    OrgTreeFilterForm,
     RatingForm,
     ReassignmentForm,
     SecondaryForm,
-    SkipForm,
-    SnoozeForm,
     VisitPlanForm,
     VisitReportLineForm,
 )
-from .models import Assignment, Branch, FollowUp, Handover, Notification, ReassignmentRequest, Staff, VisitPlan
-from .permissions import EVERY_ROLE, HEADS_AND_ADMINS, LOGGERS, REQUESTERS, RoleRequiredMixin
-from .services.portfolio import may_approve
-
-
-class HomeView(RoleRequiredMixin, TemplateView):
-    """Each role's home: Today for RMs, the dashboard for branch heads, the HQ dashboard for admins, the complaint
-    list (overdue and due-soon counts first) for complaints officers."""
-
-    template_name = "relationships/home.html"
-    HOMES = {
-        Staff.Role.RM: "relationships:today",
-        Staff.Role.HEAD: "relationships:dashboard",
-        Staff.Role.ADMIN: "relationships:dashboard-hq",
-        Staff.Role.OFFICER: "complaints:complaint-list",
-    }
-
-    def get(self, request, *args, **kwargs):
-        home = self.HOMES.get(request.user.staff.role)
-        if home:
-            return redirect(home)
-        return super().get(request, *args, **kwargs)
-
-
-class BranchTreeView(RoleRequiredMixin, TemplateView):
-    """The branch tree with its staff, scoped to the viewer's subtree, filterable by branch and role."""
-
-    template_name = "relationships/branch_tree.html"
-    allowed_roles = HEADS_AND_ADMINS
-
-    def get_context_data(self, **kwargs):
-        form = OrgTreeFilterForm(
-            self.request.GET or None, branch_choices=selectors.branch_filter_choices(self.request.user)
-        )
-        filters = form.cleaned_data if form.is_valid() else {}
-        branch = filters.get("branch")
-        within = filters.get("within")
-        tree = selectors.org_tree_for(
-            self.request.user,
-            branch_id=within or (branch.pk if branch else None),
-            role=filters.get("role", ""),
-            q=filters.get("q", ""),
-            page=self.request.GET.get("page", 1),
-        )
-        return super().get_context_data(form=form, tree=tree, **kwargs)
-
+from .models import Assignment, Handover, ReassignmentRequest, VisitPlan
 
 # ----------------------------------------------------------------------------------------------------------------
 # RM workspace
 # ----------------------------------------------------------------------------------------------------------------
-
-RMS = frozenset({Staff.Role.RM})
-RATERS = frozenset({Staff.Role.HEAD, Staff.Role.OFFICER, Staff.Role.ADMIN, Staff.Role.RM})
 
 
 class MyCustomersView(RoleRequiredMixin, TemplateView):
     """我的客户: the RM's portfolio, the longest without contact first, with the quick log on every row."""
 
     template_name = "relationships/my_customers.html"
-    allowed_roles = RMS
+    allowed_roles = access.RMS
 
     def get_context_data(self, **kwargs):
         q = self.request.GET.get("q", "")[:40]
@@ -99,7 +53,8 @@ class MyCustomersView(RoleRequiredMixin, TemplateView):
             page_obj=page,
             q=q,
             sort=sort,
-            follow_ups=selectors.follow_ups_open_for(self.request.user.staff, limit=10),
+            # The RM's open follow-ups come from reminders (relationships.panels).
+            **panels.my_customers.context(self.request, self.request.user.staff),
             secondary=selectors.secondary_portfolio_of(self.request.user),
             **kwargs,
         )
@@ -120,7 +75,7 @@ class MyVisitsView(RoleRequiredMixin, TemplateView):
     """我的拜访: the RM's visit plans and logged interactions, week by week."""
 
     template_name = "relationships/my_visits.html"
-    allowed_roles = RMS
+    allowed_roles = access.RMS
 
     def get_context_data(self, **kwargs):
         staff = self.request.user.staff
@@ -156,7 +111,7 @@ class MyVisitsView(RoleRequiredMixin, TemplateView):
 class InteractionCreateView(RoleRequiredMixin, View):
     """The quick log. Over htmx the form comes and goes in place; without it, it is an ordinary page."""
 
-    allowed_roles = LOGGERS
+    allowed_roles = access.PORTFOLIO_ROLES
     template_name = "relationships/interaction_form.html"
     fragment = "relationships/partials/_quick_log.html"
 
@@ -193,7 +148,7 @@ class InteractionCreateView(RoleRequiredMixin, View):
 class InteractionUpdateView(RoleRequiredMixin, View):
     """Correcting an interaction: its author, within 24 hours; afterwards it is read-only."""
 
-    allowed_roles = LOGGERS
+    allowed_roles = access.PORTFOLIO_ROLES
     template_name = "relationships/interaction_form.html"
 
     def get_interaction(self, request, pk):
@@ -237,7 +192,7 @@ class InteractionUpdateView(RoleRequiredMixin, View):
 class TimelineView(RoleRequiredMixin, View):
     """A page of the customer's timeline (htmx "more")."""
 
-    allowed_roles = EVERY_ROLE
+    allowed_roles = access.EVERY_ROLE
 
     def get(self, request, pk):
         customer = customer_get_visible(request.user, pk)
@@ -248,7 +203,7 @@ class TimelineView(RoleRequiredMixin, View):
 class RatingCreateView(RoleRequiredMixin, View):
     """Record a customer's satisfaction after a callback (回访)."""
 
-    allowed_roles = RATERS
+    allowed_roles = access.EVERY_ROLE
 
     def post(self, request, pk):
         customer = customer_get_visible(request.user, pk)
@@ -268,7 +223,7 @@ class RatingCreateView(RoleRequiredMixin, View):
 class SecondaryAssignView(RoleRequiredMixin, View):
     """A branch head adds a secondary RM (协管户) to a customer, or ends one."""
 
-    allowed_roles = HEADS_AND_ADMINS
+    allowed_roles = access.HEADS_AND_ADMINS
 
     def post(self, request, pk):
         customer = customer_get_visible(request.user, pk)
@@ -281,7 +236,7 @@ class SecondaryAssignView(RoleRequiredMixin, View):
                 )
                 messages.success(request, _("Secondary RM removed."))
             else:
-                form = SecondaryForm(request.POST, rm_choices=selectors.rms_visible_to(request.user))
+                form = SecondaryForm(request.POST, rm_choices=rms_visible_to(request.user))
                 if not form.is_valid():
                     messages.error(request, _("Choose an RM and give a reason."))
                 else:
@@ -300,7 +255,7 @@ class SecondaryAssignView(RoleRequiredMixin, View):
 class ReassignmentCreateView(RoleRequiredMixin, View):
     """Ask to move the chosen customers (``?customer=`` repeated, from a list or the 360° page) to another RM."""
 
-    allowed_roles = REQUESTERS
+    allowed_roles = access.PORTFOLIO_ROLES
     template_name = "relationships/reassignment_form.html"
 
     def customers(self, request):
@@ -317,11 +272,11 @@ class ReassignmentCreateView(RoleRequiredMixin, View):
         if not customers:
             messages.info(request, _("Choose the customers to move first (tick them in My customers)."))
             return redirect("customers:customer-list")
-        return self.render_form(request, customers, ReassignmentForm(rm_choices=selectors.rms_visible_to(request.user)))
+        return self.render_form(request, customers, ReassignmentForm(rm_choices=rms_visible_to(request.user)))
 
     def post(self, request):
         customers = self.customers(request)
-        form = ReassignmentForm(request.POST, rm_choices=selectors.rms_visible_to(request.user))
+        form = ReassignmentForm(request.POST, rm_choices=rms_visible_to(request.user))
         if form.is_valid():
             try:
                 reassignment = services.reassignment_request(
@@ -337,7 +292,7 @@ class ReassignmentCreateView(RoleRequiredMixin, View):
 
 class ReassignmentListView(RoleRequiredMixin, TemplateView):
     template_name = "relationships/reassignment_list.html"
-    allowed_roles = EVERY_ROLE
+    allowed_roles = access.EVERY_ROLE
 
     def get_context_data(self, **kwargs):
         status = self.request.GET.get("status", ReassignmentRequest.Status.PENDING)
@@ -358,7 +313,7 @@ class ReassignmentListView(RoleRequiredMixin, TemplateView):
 
 
 class ReassignmentDetailView(RoleRequiredMixin, View):
-    allowed_roles = EVERY_ROLE
+    allowed_roles = access.EVERY_ROLE
     template_name = "relationships/reassignment_detail.html"
 
     def get(self, request, pk):
@@ -368,7 +323,7 @@ class ReassignmentDetailView(RoleRequiredMixin, View):
         can_decide = (
             reassignment.status == ReassignmentRequest.Status.PENDING
             and staff.pk != reassignment.requested_by_id
-            and may_approve(staff, reassignment.scope_branch)
+            and access.can_approve(staff, reassignment.scope_branch)
         )
         return render(
             request,
@@ -403,7 +358,7 @@ class ApprovalsView(RoleRequiredMixin, TemplateView):
     """What waits for the head's decision: reassignments, visit plans and handovers from their subtree."""
 
     template_name = "relationships/approvals.html"
-    allowed_roles = HEADS_AND_ADMINS
+    allowed_roles = access.HEADS_AND_ADMINS
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(pending=selectors.pending_approvals(self.request.user), **kwargs)
@@ -417,11 +372,11 @@ class ApprovalsView(RoleRequiredMixin, TemplateView):
 class StaffLeavingView(RoleRequiredMixin, View):
     """A branch head records that an RM is leaving, then prepares the handover."""
 
-    allowed_roles = HEADS_AND_ADMINS
+    allowed_roles = access.HEADS_AND_ADMINS
     template_name = "relationships/staff_leaving.html"
 
     def get_staff(self, request, pk):
-        return get_object_or_404(selectors.staff_visible_to(request.user).select_related("branch"), pk=pk)
+        return get_object_or_404(staff_visible_to(request.user).select_related("branch"), pk=pk)
 
     def get(self, request, pk):
         staff = self.get_staff(request, pk)
@@ -450,7 +405,7 @@ class StaffLeavingView(RoleRequiredMixin, View):
 
 
 class HandoverCreateView(RoleRequiredMixin, View):
-    allowed_roles = HEADS_AND_ADMINS
+    allowed_roles = access.HEADS_AND_ADMINS
     template_name = "relationships/handover_form.html"
 
     def leaver(self, request):
@@ -458,11 +413,11 @@ class HandoverCreateView(RoleRequiredMixin, View):
         if not pk.isdigit():
             raise Http404
         return get_object_or_404(
-            selectors.staff_visible_to(request.user).select_related("branch").filter(status=Staff.Status.LEAVING), pk=pk
+            staff_visible_to(request.user).select_related("branch").filter(status=Staff.Status.LEAVING), pk=pk
         )
 
     def form(self, request, data=None):
-        return HandoverForm(data, rm_choices=selectors.rms_visible_to(request.user))
+        return HandoverForm(data, rm_choices=rms_visible_to(request.user))
 
     def get(self, request):
         leaver = self.leaver(request)
@@ -495,13 +450,11 @@ class HandoverCreateView(RoleRequiredMixin, View):
 
 class HandoverListView(RoleRequiredMixin, TemplateView):
     template_name = "relationships/handover_list.html"
-    allowed_roles = HEADS_AND_ADMINS
+    allowed_roles = access.HEADS_AND_ADMINS
 
     def get_context_data(self, **kwargs):
         handovers = selectors.handovers_visible_to(self.request.user).order_by("-created_at")
-        leaving = (
-            selectors.staff_visible_to(self.request.user).filter(status=Staff.Status.LEAVING).select_related("branch")
-        )
+        leaving = staff_visible_to(self.request.user).filter(status=Staff.Status.LEAVING).select_related("branch")
         return super().get_context_data(
             page_obj=paginate(handovers, self.request.GET.get("page"), 30), leaving=leaving, **kwargs
         )
@@ -511,7 +464,7 @@ class HandoverDetailView(RoleRequiredMixin, View):
     """The handover: the distribution by receiving RM and by tier, the lines (changeable by hand while being
     prepared), and the decision."""
 
-    allowed_roles = HEADS_AND_ADMINS
+    allowed_roles = access.HEADS_AND_ADMINS
     template_name = "relationships/handover_detail.html"
 
     def get(self, request, pk):
@@ -561,12 +514,10 @@ class HandoverDetailView(RoleRequiredMixin, View):
 class HandoverReportView(RoleRequiredMixin, View):
     """The handover summary as Excel: per receiving RM, and every customer with masked identifiers."""
 
-    allowed_roles = HEADS_AND_ADMINS
+    allowed_roles = access.HEADS_AND_ADMINS
 
     def get(self, request, pk):
         handover = selectors.handover_get_visible(request.user, pk)
-        from customers.models import AccessLog
-        from customers.services import access_log_record
 
         response = exports.handover_xlsx(handover)
         access_log_record(
@@ -586,7 +537,7 @@ class HandoverReportView(RoleRequiredMixin, View):
 
 
 class VisitPlanCreateView(RoleRequiredMixin, View):
-    allowed_roles = RMS
+    allowed_roles = access.RMS
     template_name = "relationships/visit_plan_form.html"
 
     def form(self, request, data=None, initial=None):
@@ -605,8 +556,10 @@ class VisitPlanCreateView(RoleRequiredMixin, View):
         form = self.form(request, request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            submit = "submit" in request.POST
+            create = services.visit_plan_create_and_submit if submit else services.visit_plan_create
             try:
-                plan = services.visit_plan_create(
+                plan = create(
                     actor=request.user,
                     planned_on=data["planned_on"],
                     customers=list(data["customers"]),
@@ -616,17 +569,13 @@ class VisitPlanCreateView(RoleRequiredMixin, View):
             except ValidationError as e:
                 apply_to_form(form, e)
             else:
-                if "submit" in request.POST:
-                    services.visit_plan_submit(actor=request.user, plan=plan)
-                    messages.success(request, _("Plan submitted for approval."))
-                else:
-                    messages.success(request, _("Plan saved as a draft."))
+                messages.success(request, _("Plan submitted for approval.") if submit else _("Plan saved as a draft."))
                 return redirect("relationships:visit-plan-detail", pk=plan.pk)
         return render(request, self.template_name, {"form": form})
 
 
 class VisitPlanDetailView(RoleRequiredMixin, View):
-    allowed_roles = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
+    allowed_roles = access.PORTFOLIO_ROLES
     template_name = "relationships/visit_plan_detail.html"
 
     def get(self, request, pk):
@@ -640,7 +589,7 @@ class VisitPlanDetailView(RoleRequiredMixin, View):
                 "is_owner": plan.staff_id == staff.pk,
                 "can_review": plan.status == VisitPlan.Status.SUBMITTED
                 and plan.staff_id != staff.pk
-                and may_approve(staff, plan.staff.branch),
+                and access.can_approve(staff, plan.staff.branch),
             },
         )
 
@@ -666,7 +615,7 @@ class VisitPlanDetailView(RoleRequiredMixin, View):
 class VisitPlanReportView(RoleRequiredMixin, View):
     """After the visits: one line per planned customer; ticked lines become interactions."""
 
-    allowed_roles = RMS
+    allowed_roles = access.RMS
     template_name = "relationships/visit_plan_report.html"
 
     def get_plan(self, request, pk):
@@ -706,306 +655,3 @@ class VisitPlanReportView(RoleRequiredMixin, View):
                 messages.success(request, _("Visit report filed: %(n)s interactions logged.") % {"n": len(reports)})
                 return redirect("relationships:visit-plan-detail", pk=plan.pk)
         return render(request, self.template_name, {"plan": plan, "lines": lines})
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Notifications
-# ----------------------------------------------------------------------------------------------------------------
-
-
-class NotificationListView(RoleRequiredMixin, View):
-    allowed_roles = EVERY_ROLE
-
-    def get(self, request):
-        notifications = Notification.objects.filter(recipient=request.user.staff).order_by("-created_at")
-        return render(
-            request,
-            "relationships/notifications.html",
-            {"page_obj": paginate(notifications, request.GET.get("page"), 30)},
-        )
-
-    def post(self, request):
-        services.notifications_mark_read(actor=request.user)
-        return redirect("relationships:notification-list")
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Today (今日工作)
-# ----------------------------------------------------------------------------------------------------------------
-
-TODAY_ROLES = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
-
-
-class TodayView(RoleRequiredMixin, TemplateView):
-    """今日工作: the RM's open follow-ups by kind, overdue first, with one-tap actions. A head sees any RM of their
-    subtree read-only (``?rm=``), and the counts per RM."""
-
-    template_name = "relationships/today.html"
-    allowed_roles = TODAY_ROLES
-
-    def get_context_data(self, **kwargs):
-        from complaints.selectors import open_complaints_handled_by
-
-        user, staff = self.request.user, self.request.user.staff
-        rm_id = self.request.GET.get("rm", "")
-        kind = self.request.GET.get("kind", "")
-        kind = kind if kind in FollowUp.Kind.values else ""
-        context = {"kind": kind, "kinds": FollowUp.Kind.choices}
-        if rm_id.isdigit() and staff.role != Staff.Role.RM:
-            rm = get_object_or_404(selectors.staff_visible_to(user).filter(role=Staff.Role.RM), pk=rm_id)
-            context.update(today=selectors.today_for(rm, kind=kind or None), read_only=True, viewed_rm=rm)
-            context.update(complaints=open_complaints_handled_by(rm))
-        elif staff.role == Staff.Role.RM:
-            context.update(today=selectors.today_for(staff, kind=kind or None), read_only=False)
-            context.update(complaints=open_complaints_handled_by(staff))
-        else:
-            context.update(per_rm=selectors.follow_up_counts_by_rm(user), read_only=True)
-        context.update(done_form=FollowUpDoneForm(), snooze_form=SnoozeForm(), skip_form=SkipForm())
-        return super().get_context_data(**context, **kwargs)
-
-
-class FollowUpActionView(RoleRequiredMixin, View):
-    """Done (with a quick log), snooze, or skip one follow-up. Over htmx the item is replaced in place."""
-
-    allowed_roles = RMS
-    fragment = "relationships/partials/_follow_up.html"
-    forms = {"done": FollowUpDoneForm, "snooze": SnoozeForm, "skip": SkipForm}
-
-    def post(self, request, pk, action):
-        follow_up = selectors.follow_up_get_own(request.user, pk)
-        if action not in self.forms:
-            raise Http404
-        form = self.forms[action](request.POST)
-        error = None
-        if form.is_valid():
-            try:
-                if action == "done":
-                    follow_up = services.follow_up_complete(
-                        actor=request.user, follow_up=follow_up, **form.cleaned_data
-                    )
-                elif action == "snooze":
-                    follow_up = services.follow_up_snooze(
-                        actor=request.user, follow_up=follow_up, until=form.cleaned_data["until"]
-                    )
-                else:
-                    follow_up = services.follow_up_skip(
-                        actor=request.user, follow_up=follow_up, reason=form.cleaned_data["reason"]
-                    )
-            except ValidationError as e:
-                error = as_text(e)
-        else:
-            error = " ".join(str(m) for errors in form.errors.values() for m in errors)
-        if request.htmx:
-            context = {"f": follow_up, "error": error, "read_only": False, "done_form": FollowUpDoneForm(),
-                       "snooze_form": SnoozeForm(), "skip_form": SkipForm()}  # fmt: skip
-            return render(request, self.fragment, context)
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, _("Follow-up updated."))
-        return redirect("relationships:today")
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Dashboards (仪表盘) and performance (绩效)
-# ----------------------------------------------------------------------------------------------------------------
-
-ADMINS = frozenset({Staff.Role.ADMIN})
-PERFORMANCE_ROLES = frozenset({Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN})
-
-
-def _export_log(request, reason: str, detail: dict, rows: int) -> None:
-    from customers.models import AccessLog
-    from customers.services import access_log_record
-
-    access_log_record(
-        actor=request.user,
-        action=AccessLog.Action.EXPORT,
-        reason=reason,
-        detail=detail,
-        row_count=rows,
-        ip_address=request.META.get("REMOTE_ADDR"),
-    )
-
-
-class DashboardView(RoleRequiredMixin, TemplateView):
-    """The branch head's home: KPI cards, charts, the RMs and the churn-risk list of a branch subtree."""
-
-    template_name = "relationships/dashboard.html"
-    allowed_roles = HEADS_AND_ADMINS
-
-    def get_context_data(self, **kwargs):
-        board = dashboards.dashboard_for(
-            self.request.user,
-            branch_id=self.request.GET.get("branch"),
-            period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD),
-            sort=self.request.GET.get("sort", "aum"),
-        )
-        root = board.scope.root
-        return super().get_context_data(
-            board=board,
-            periods=dashboards.PERIODS,
-            query=dashboard_query(board.period.key, root),
-            complaints_query=f"branch={root.pk}" if root is not None else "",
-            rm_columns=dashboards.RM_COLUMNS,
-            branch_columns=dashboards.BRANCH_COLUMNS,
-            coverage_chart=[{"label": line.branch.name, "value": line.figures["coverage"]} for line in board.branches],
-            **kwargs,
-        )
-
-
-def dashboard_query(period_key: str, root) -> str:
-    """The query string that keeps the period and branch on drill-down and export links."""
-    from urllib.parse import urlencode
-
-    params = {"period": period_key}
-    if root is not None:
-        params["branch"] = root.pk
-    return urlencode(params)
-
-
-class HqDashboardView(RoleRequiredMixin, TemplateView):
-    """HQ: the figures of the whole bank and the ranking of its branches."""
-
-    template_name = "relationships/dashboard_hq.html"
-    allowed_roles = ADMINS
-
-    def get_context_data(self, **kwargs):
-        board = dashboards.ranking_for(
-            self.request.user,
-            period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD),
-            level=self.request.GET.get("level", Branch.Level.SUB_BRANCH),
-            sort=self.request.GET.get("sort", "aum"),
-        )
-        return super().get_context_data(
-            board=board,
-            periods=dashboards.PERIODS,
-            levels=[(v, label) for v, label in Branch.Level.choices if v != Branch.Level.BRANCH],
-            branch_sorts=dashboards.BRANCH_SORTS,
-            branch_columns=dashboards.BRANCH_COLUMNS,
-            coverage_chart=[
-                {"label": line.branch.name, "value": line.figures["coverage"]} for line in board["ranking"][:30]
-            ],
-            query=dashboard_query(board["period"].key, None),
-            **kwargs,
-        )
-
-
-class RmPerformanceView(RoleRequiredMixin, TemplateView):
-    """绩效: one RM over a period against the median of their branch's RMs. An RM sees only themself (another
-    RM is a 404); a head any RM of their subtree."""
-
-    template_name = "relationships/dashboard_rm.html"
-    allowed_roles = PERFORMANCE_ROLES
-
-    def get_rm(self):
-        return dashboards.rm_get_visible(self.request.user, self.kwargs["pk"])
-
-    def get_context_data(self, **kwargs):
-        rm = self.get_rm()
-        performance = dashboards.performance_for(
-            rm, period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD)
-        )
-        churn = dashboards.churn_list(self.request.user, None, rm=rm)
-        return super().get_context_data(
-            perf=performance,
-            churn=churn,
-            periods=dashboards.PERIODS,
-            is_self=rm.pk == self.request.user.staff.pk,
-            rm_query=f"rm={rm.pk}&period={performance['period'].key}",
-            **kwargs,
-        )
-
-
-class MyPerformanceView(RmPerformanceView):
-    """我的绩效: the RM's own performance page."""
-
-    allowed_roles = RMS
-
-    def get_rm(self):
-        return dashboards.rm_get_visible(self.request.user, self.request.user.staff.pk)
-
-
-class DashboardRecordsView(RoleRequiredMixin, TemplateView):
-    """The records behind a dashboard figure (drill-down), through the same visibility rule."""
-
-    template_name = "relationships/dashboard_records.html"
-    allowed_roles = PERFORMANCE_ROLES
-    per_page = 50
-
-    def get_context_data(self, **kwargs):
-        params = self.request.GET
-        staff = self.request.user.staff
-        rm_id = params.get("rm", "")
-        if staff.role == Staff.Role.RM:
-            rm_id = rm_id or str(staff.pk)  # an RM's figures are their own
-        if rm_id and not rm_id.isdigit():
-            raise Http404
-        branch_id = params.get("branch", "")
-        if branch_id and not branch_id.isdigit():
-            raise Http404
-        drill = dashboards.drill_for(
-            self.request.user,
-            metric=params.get("metric", ""),
-            period_key=params.get("period", dashboards.DEFAULT_PERIOD),
-            branch_id=branch_id or None,
-            rm_id=rm_id or None,
-            channel=params.get("channel", ""),
-        )
-        return super().get_context_data(
-            drill=drill,
-            # No count: the page shows the dashboard's figure, and counting the records of a large scope costs
-            # more than the page (docs/performance.md).
-            page_obj=UncountedPaginator(drill.records, self.per_page).get_page(params.get("page")),
-            back=self._back(drill),
-            **kwargs,
-        )
-
-    def _back(self, drill) -> str:
-        if drill.rm is not None:
-            return reverse("relationships:rm-performance", args=[drill.rm.pk]) + f"?period={drill.period.key}"
-        return reverse("relationships:dashboard") + "?" + dashboard_query(drill.period.key, drill.scope.root)
-
-
-class DashboardExportView(RoleRequiredMixin, View):
-    """Excel of a dashboard table (RMs, branches, churn risk): masked identifiers, written to the access log."""
-
-    allowed_roles = HEADS_AND_ADMINS
-    TABLES = ("rms", "branches", "ranking", "churn")
-
-    def get(self, request):
-        table = request.GET.get("table", "")
-        if table not in self.TABLES:
-            raise Http404
-        period_key = request.GET.get("period", dashboards.DEFAULT_PERIOD)
-        branch_id = request.GET.get("branch") or None
-        if branch_id and not str(branch_id).isdigit():
-            raise Http404
-        if table == "ranking":
-            if request.user.staff.role != Staff.Role.ADMIN:
-                raise PermissionDenied
-            board = dashboards.ranking_for(
-                request.user, period_key=period_key, level=request.GET.get("level", Branch.Level.SUB_BRANCH)
-            )
-            response, rows = exports.branches_xlsx(board["ranking"], board["period"], title=_("Branch ranking"))
-            scope_name = _("All branches")
-        else:
-            scope = dashboards.scope_for(request.user, branch_id)
-            period = dashboards.period_for(period_key)
-            scope_name = scope.root.name if scope.root else _("All branches")
-            if table == "rms":
-                lines = dashboards.rm_lines(request.user, scope, period)
-                response, rows = exports.rms_xlsx(dashboards._sorted(lines, "aum"), period)
-            elif table == "branches":
-                board = dashboards.dashboard_for(request.user, branch_id=branch_id, period_key=period_key)
-                response, rows = exports.branches_xlsx(board.branches, period, title=_("Branches"))
-            else:
-                follow_ups = dashboards.churn_follow_ups(request.user, scope)[: exports.CHURN_EXPORT_LIMIT]
-                response, rows = exports.churn_xlsx(follow_ups)
-        _export_log(
-            request,
-            _("Dashboard export: %(table)s, %(scope)s") % {"table": table, "scope": scope_name},
-            {"table": table, "period": period_key, "branch": branch_id},
-            rows,
-        )
-        return response

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 import pytest
 
 from customers.models import Customer
-from relationships.models import Branch, Staff
+from organisation.models import Branch, Staff
 from tests.factories import BranchFactory, CorporateCustomerFactory, CustomerFactory, StaffFactory
 
 

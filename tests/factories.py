@@ -5,11 +5,12 @@ from decimal import Decimal
 
 import factory
 
-from customers import demo
 from customers import services as customer_services
 from customers.models import Customer, Product
-from relationships import services
-from relationships.models import Branch, Staff
+from demo import customers as demo
+from organisation import services as org_services
+from organisation.access import SYSTEM
+from organisation.models import Branch, Staff
 
 TEST_PASSWORD = "Test-password-2026"
 
@@ -25,7 +26,7 @@ class BranchFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
-        return services.branch_create(actor=None, **kwargs)
+        return org_services.branch_create(actor=SYSTEM, **kwargs)
 
 
 class StaffFactory(factory.Factory):
@@ -42,7 +43,7 @@ class StaffFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
-        return services.staff_create(actor=None, **kwargs)
+        return org_services.staff_create(actor=SYSTEM, **kwargs)
 
 
 class CustomerFactory(factory.Factory):
@@ -66,7 +67,7 @@ class CustomerFactory(factory.Factory):
         if kind == Customer.Kind.CORPORATE:
             for key in ("id_type", "id_number"):
                 kwargs.pop(key, None)
-        return customer_services.customer_create(actor=None, **kwargs)
+        return customer_services.customer_create(actor=SYSTEM, **kwargs)
 
 
 class CorporateCustomerFactory(CustomerFactory):

@@ -3,7 +3,7 @@ from django.db.models.functions import ExtractDay, ExtractMonth
 
 
 def backfill(apps, schema_editor):
-    from relationships.greetings import lunar_month_day
+    from crm_site.lunar import lunar_month_day
 
     Customer = apps.get_model("customers", "Customer")
     Customer.objects.filter(birth_date__isnull=False).update(

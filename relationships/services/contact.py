@@ -1,5 +1,4 @@
-"""Contact with customers: interactions (visits, calls, …), the follow-ups they create, visit plans and their
-reports, satisfaction ratings, and in-app notifications."""
+"""Contact with customers: interactions (visits, calls, …), visit plans and their reports, satisfaction ratings."""
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
@@ -7,19 +6,20 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import FollowUp, Interaction, Notification, SatisfactionRating, Staff, VisitPlan, VisitPlanItem
+from customers.models import Customer
+from customers.selectors import customers_visible_to
+from notifications.services import notification_send
+from organisation import access
+from organisation.models import Staff
+
+from .. import signals
+from ..models import Interaction, SatisfactionRating, VisitPlan, VisitPlanItem
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
-
-
-def _staff(actor) -> Staff:
-    staff = getattr(actor, "staff", None)
-    if staff is None or not staff.is_active_staff:
-        raise PermissionDenied(_("Only active staff can do this."))
-    return staff
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -44,43 +44,10 @@ def _check_interaction(interaction: Interaction) -> None:
 
 def _touch_last_contact(customer_id: int, occurred_at: datetime) -> None:
     """Keep Customer.last_contacted_at the latest contact (one conditional UPDATE)."""
-    from customers.models import Customer
 
     Customer.objects.filter(pk=customer_id).filter(
         Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=occurred_at)
     ).update(last_contacted_at=occurred_at)
-
-
-def _follow_up_owner(customer, author: Staff) -> Staff:
-    """Who receives a follow-up set in an interaction: its author when they look after the customer, otherwise
-    the customer's primary RM (the accountable one)."""
-    if author.pk == customer.primary_rm_id or customer.assignments.current().filter(staff=author).exists():
-        return author
-    return customer.primary_rm or author
-
-
-def follow_up_create_manual(*, interaction: Interaction) -> FollowUp | None:
-    """The follow-up an interaction asks for (its next follow-up date), created once per interaction."""
-    if not interaction.next_follow_up_on:
-        return None
-    customer = interaction.customer
-    owner = _follow_up_owner(customer, interaction.staff)
-    title = interaction.next_action or _("Follow up with %(name)s") % {"name": customer.name}
-    follow_up, created = FollowUp.objects.get_or_create(
-        dedupe_key=f"manual:interaction:{interaction.pk}",
-        defaults={
-            "customer": customer,
-            "staff": owner,
-            "kind": FollowUp.Kind.MANUAL,
-            "due_on": interaction.next_follow_up_on,
-            "title": title[:200],
-            "source_ref": f"interaction:{interaction.pk}",
-        },
-    )
-    if not created and follow_up.is_open:
-        follow_up.due_on, follow_up.title = interaction.next_follow_up_on, title[:200]
-        follow_up.save(update_fields=["due_on", "title"])
-    return follow_up
 
 
 @transaction.atomic
@@ -99,7 +66,7 @@ def interaction_log(
 ) -> Interaction:
     """Record a contact with a customer (the caller has checked the customer is visible to the actor). Keeps the
     customer's last contact current and creates the follow-up the interaction asks for."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     now = timezone.now()
     interaction = Interaction(
         customer=customer,
@@ -120,18 +87,16 @@ def interaction_log(
     if products:
         interaction.products.set(products)
     if interaction.outcome != Interaction.Outcome.NO_ANSWER:
-        from .reminders import contact_policy_close
-
         _touch_last_contact(customer.pk, interaction.occurred_at)
-        contact_policy_close(customer_id=customer.pk, staff=staff, interaction=interaction)
-    follow_up_create_manual(interaction=interaction)
+    # Reminders close the customer's regular-contact follow-up and create the follow-up it asks for.
+    signals.interaction_recorded.send(sender=Interaction, interaction=interaction, staff=staff, created=True)
     return interaction
 
 
 @transaction.atomic
 def interaction_update(*, actor, interaction: Interaction, products=None, **fields) -> Interaction:
     """Correct an interaction: only its author, and only within 24 hours of logging it."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     interaction = Interaction.objects.select_for_update().select_related("customer").get(pk=interaction.pk)
     if not interaction.editable_by(staff):
         raise PermissionDenied(_("Only the author can change an interaction, within 24 hours of logging it."))
@@ -149,7 +114,7 @@ def interaction_update(*, actor, interaction: Interaction, products=None, **fiel
         interaction.products.set(products)
     if interaction.outcome != Interaction.Outcome.NO_ANSWER:
         _touch_last_contact(interaction.customer_id, interaction.occurred_at)
-    follow_up_create_manual(interaction=interaction)
+    signals.interaction_recorded.send(sender=Interaction, interaction=interaction, staff=staff, created=False)
     return interaction
 
 
@@ -159,7 +124,7 @@ def interaction_update(*, actor, interaction: Interaction, products=None, **fiel
 
 
 def _own_plan(actor, plan: VisitPlan) -> tuple[Staff, VisitPlan]:
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     plan = VisitPlan.objects.select_for_update().select_related("staff__branch").get(pk=plan.pk)
     if plan.staff_id != staff.pk:
         raise PermissionDenied(_("Only the RM who made the plan can change it."))
@@ -169,7 +134,6 @@ def _own_plan(actor, plan: VisitPlan) -> tuple[Staff, VisitPlan]:
 def _check_plan_customers(staff: Staff, customers) -> None:
     if not customers:
         raise ValidationError({"customers": _("Choose at least one customer to visit.")})
-    from customers.selectors import customers_visible_to
 
     visible = set(
         customers_visible_to(staff.user).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True)
@@ -182,7 +146,7 @@ def _check_plan_customers(staff: Staff, customers) -> None:
 def visit_plan_create(
     *, actor, planned_on: date, customers, purpose: str, preparation: str = "", notes: dict | None = None
 ) -> VisitPlan:
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     if staff.role != Staff.Role.RM:
         raise PermissionDenied(_("Visit plans are made by relationship managers."))
     if planned_on < timezone.localdate():
@@ -220,8 +184,6 @@ def visit_plan_update(
 
 @transaction.atomic
 def visit_plan_submit(*, actor, plan: VisitPlan) -> VisitPlan:
-    from django.urls import reverse
-
     staff, plan = _own_plan(actor, plan)
     if not plan.is_editable:
         raise ValidationError(_("This plan has already been submitted."))
@@ -239,17 +201,25 @@ def visit_plan_submit(*, actor, plan: VisitPlan) -> VisitPlan:
 
 
 @transaction.atomic
+def visit_plan_create_and_submit(
+    *, actor, planned_on: date, customers, purpose: str, preparation: str = "", notes: dict | None = None
+) -> VisitPlan:
+    """Create a plan and submit it for approval in one transaction: either both happen or neither."""
+    plan = visit_plan_create(
+        actor=actor, planned_on=planned_on, customers=customers, purpose=purpose, preparation=preparation, notes=notes
+    )
+    return visit_plan_submit(actor=actor, plan=plan)
+
+
+@transaction.atomic
 def visit_plan_review(*, actor, plan: VisitPlan, approve: bool, note: str = "") -> VisitPlan:
     """A branch head above the RM approves the plan, or returns it with a note."""
-    from django.urls import reverse
 
-    from .portfolio import may_approve
-
-    head = _staff(actor)
+    head = access.actor_staff(actor)
     plan = VisitPlan.objects.select_for_update().select_related("staff__branch").get(pk=plan.pk)
     if plan.status != VisitPlan.Status.SUBMITTED:
         raise ValidationError(_("Only a submitted plan can be reviewed."))
-    if head.pk == plan.staff_id or not may_approve(head, plan.staff.branch):
+    if head.pk == plan.staff_id or not access.can_approve(head, plan.staff.branch):
         raise PermissionDenied(_("Only a branch head above the RM can review the plan."))
     if not approve and not (note or "").strip():
         raise ValidationError({"note": _("Say what should change.")})
@@ -352,7 +322,7 @@ def rating_record(
 ) -> SatisfactionRating:
     """Record a customer's rating after a callback (回访). The rated staff member (by default the customer's RM,
     or the author of the rated interaction) may not record their own rating."""
-    recorder = _staff(actor)
+    recorder = access.actor_staff(actor)
     if interaction is not None:
         if interaction.customer_id != customer.pk:
             raise ValidationError(_("The interaction belongs to another customer."))
@@ -373,22 +343,3 @@ def rating_record(
     rating.full_clean()
     rating.save()
     return rating
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Notifications
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def notification_send(recipients, text: str, url: str = "") -> int:
-    rows = [Notification(recipient=r, text=str(text)[:300], url=url) for r in {r.pk: r for r in recipients}.values()]
-    Notification.objects.bulk_create(rows)
-    return len(rows)
-
-
-def notifications_mark_read(*, actor, ids=None) -> int:
-    staff = _staff(actor)
-    unread = Notification.objects.filter(recipient=staff, read_at__isnull=True)
-    if ids is not None:
-        unread = unread.filter(pk__in=ids)
-    return unread.update(read_at=timezone.now())

@@ -11,34 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import (
-    Assignment,
-    Branch,
-    FollowUp,
-    Handover,
-    HandoverItem,
-    ReassignmentItem,
-    ReassignmentRequest,
-    Staff,
-    VisitPlan,
-)
-from .contact import notification_send
+from customers.models import Customer
+from notifications.services import notification_send
+from organisation import access
+from organisation.models import Branch, Staff
+from organisation.services import staff_mark_left
 
-
-def _staff(actor) -> Staff:
-    staff = getattr(actor, "staff", None)
-    if staff is None or not staff.is_active_staff:
-        raise PermissionDenied(_("Only active staff can do this."))
-    return staff
-
-
-def may_approve(approver: Staff, scope: Branch) -> bool:
-    """A branch head whose subtree holds the scope branch, or an administrator."""
-    if not approver.is_active_staff:
-        return False
-    if approver.role == Staff.Role.ADMIN:
-        return True
-    return approver.role == Staff.Role.HEAD and scope.is_within(approver.branch)
+from .. import signals
+from ..models import Assignment, Handover, HandoverItem, ReassignmentItem, ReassignmentRequest, VisitPlan
+from .contact import visit_items_move
 
 
 def common_branch(paths: list[str]) -> Branch:
@@ -76,8 +57,8 @@ def assignment_open_primary(*, customer, staff: Staff, reason: str = "", now: da
 @transaction.atomic
 def assignment_add_secondary(*, actor, customer, staff: Staff, reason: str) -> Assignment:
     """Add a secondary RM (协管户): a branch head of the customer's branch, or an admin, decides it."""
-    head = _staff(actor)
-    if not may_approve(head, customer.branch):
+    head = access.actor_staff(actor)
+    if not access.can_approve(head, customer.branch):
         raise PermissionDenied(_("Only a branch head of the customer's branch can add a secondary RM."))
     if not staff.accepts_customers:
         raise ValidationError({"staff": _("The secondary RM must be an active RM.")})
@@ -104,11 +85,11 @@ def assignment_add_secondary(*, actor, customer, staff: Staff, reason: str) -> A
 
 @transaction.atomic
 def assignment_end_secondary(*, actor, assignment: Assignment, reason: str) -> Assignment:
-    head = _staff(actor)
+    head = access.actor_staff(actor)
     assignment = Assignment.objects.select_for_update().select_related("customer__branch").get(pk=assignment.pk)
     if assignment.role != Assignment.Role.SECONDARY or assignment.ended_at is not None:
         raise ValidationError(_("Only a current secondary assignment can be ended."))
-    if not may_approve(head, assignment.customer.branch):
+    if not access.can_approve(head, assignment.customer.branch):
         raise PermissionDenied(_("Only a branch head of the customer's branch can end a secondary assignment."))
     assignment.ended_at, assignment.end_reason = timezone.now(), reason
     assignment.save(update_fields=["ended_at", "end_reason"])
@@ -131,9 +112,6 @@ def move_customers(
     """Move each customer (id → new primary RM) in a few set-based statements, inside the caller's transaction:
     end the current primary assignments, start the new ones, point the customers (and their home branch) at the
     new RM, and hand over what was open for them — follow-ups, visits in open plans, complaint assignments."""
-    from customers.models import Customer
-
-    from .contact import visit_items_move
 
     by_target: dict[Staff, list[int]] = defaultdict(list)
     for customer_id, target in moves.items():
@@ -143,16 +121,12 @@ def move_customers(
         Assignment.objects.current().primary().filter(customer_id__in=ids).values_list("customer_id", "staff_id")
     )
     Assignment.objects.current().primary().filter(customer_id__in=ids).update(ended_at=now, end_reason=reason[:200])
-    moved_follow_ups = 0
     for target, customer_ids in by_target.items():
         # The new RM may have been a secondary RM of some of these customers: that role ends now.
         Assignment.objects.current().secondary().filter(customer_id__in=customer_ids, staff=target).update(
             ended_at=now, end_reason=reason[:200]
         )
         Customer.objects.filter(pk__in=customer_ids).update(primary_rm=target, branch=target.branch_id, updated_at=now)
-        moved_follow_ups += FollowUp.objects.filter(
-            customer_id__in=customer_ids, status__in=FollowUp.OPEN_STATES, staff_id__in=set(previous.values())
-        ).update(staff=target)
     Assignment.objects.bulk_create(
         Assignment(
             customer_id=customer_id,
@@ -167,27 +141,17 @@ def move_customers(
         for customer_id, target in moves.items()
     )
     moved_visits = visit_items_move(moves=moves, previous=previous, note=reason)
-    moved_complaints = _complaints_move(moves=moves, previous=previous, actor_staff=approved_by)
-    # The new RMs see the moved customers' reminders (birthdays, policy, …) now rather than after tonight's run.
-    # After the commit; with the broker down, the nightly generators create them instead.
-    from ..tasks import refresh_reminders
-
-    refresh_reminders.delay_on_commit(ids)
+    # Reminders hand over the open follow-ups (and regenerate the customers' reminders after the commit);
+    # complaints hand over the complaints the previous RMs handled for these customers.
+    moved = signals.counts_of(
+        signals.customers_moved.send(sender=Assignment, moves=moves, previous=previous, actor_staff=approved_by)
+    )
     return {
         "customers": len(ids),
-        "follow_ups": moved_follow_ups,
+        "follow_ups": moved.get("follow_ups", 0),
         "visits": moved_visits,
-        "complaints": moved_complaints,
+        "complaints": moved.get("complaints", 0),
     }
-
-
-def _complaints_move(*, moves, previous, actor_staff) -> int:
-    """Complaint tickets handled by the previous RM for these customers go to the new RM (see complaints)."""
-    try:
-        from complaints.services import complaints_transfer_handler
-    except ImportError:  # the complaints module is optional at this layer
-        return 0
-    return complaints_transfer_handler(moves=moves, previous=previous, actor_staff=actor_staff)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -199,7 +163,7 @@ def _complaints_move(*, moves, previous, actor_staff) -> int:
 def reassignment_request(*, actor, customers: list, to_staff: Staff, reason: str) -> ReassignmentRequest:
     """Ask to move one or many customers to another RM. ``customers`` must already be scoped to what the actor
     may see; an RM may only move customers whose primary RM they are."""
-    requester = _staff(actor)
+    requester = access.actor_staff(actor)
     if requester.role not in (Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN):
         raise PermissionDenied(_("Your role cannot request reassignments."))
     if not customers:
@@ -244,7 +208,7 @@ def reassignment_request(*, actor, customers: list, to_staff: Staff, reason: str
 
 
 def _decide(actor, request: ReassignmentRequest) -> tuple[Staff, ReassignmentRequest]:
-    approver = _staff(actor)
+    approver = access.actor_staff(actor)
     request = (
         ReassignmentRequest.objects.select_for_update()
         .select_related("scope_branch", "to_staff", "requested_by")
@@ -254,7 +218,7 @@ def _decide(actor, request: ReassignmentRequest) -> tuple[Staff, ReassignmentReq
         raise ValidationError(_("This request has already been decided."))
     if approver.pk == request.requested_by_id:
         raise PermissionDenied(_("You cannot decide your own request."))
-    if not may_approve(approver, request.scope_branch):
+    if not access.can_approve(approver, request.scope_branch):
         raise PermissionDenied(_("Only a branch head above these customers can decide this request."))
     return approver, request
 
@@ -330,7 +294,7 @@ def reassignment_reject(*, actor, request: ReassignmentRequest, note: str) -> Re
 
 @transaction.atomic
 def reassignment_cancel(*, actor, request: ReassignmentRequest) -> ReassignmentRequest:
-    requester = _staff(actor)
+    requester = access.actor_staff(actor)
     request = ReassignmentRequest.objects.select_for_update().get(pk=request.pk)
     if request.requested_by_id != requester.pk:
         raise PermissionDenied(_("Only the requester can withdraw a request."))
@@ -349,9 +313,9 @@ def reassignment_cancel(*, actor, request: ReassignmentRequest) -> ReassignmentR
 @transaction.atomic
 def staff_mark_leaving(*, actor, staff: Staff, last_day: date) -> Staff:
     """A branch head records that an RM is leaving: they receive no new customers until the handover is done."""
-    head = _staff(actor)
+    head = access.actor_staff(actor)
     staff = Staff.objects.select_for_update().select_related("branch").get(pk=staff.pk)
-    if not may_approve(head, staff.branch) or head.pk == staff.pk:
+    if not access.can_approve(head, staff.branch) or head.pk == staff.pk:
         raise PermissionDenied(_("Only a branch head above this RM can record that they are leaving."))
     if staff.role != Staff.Role.RM or staff.status != Staff.Status.ACTIVE:
         raise ValidationError(_("Only an active RM can be marked as leaving."))
@@ -369,11 +333,11 @@ def _handover_for_update(handover: Handover) -> Handover:
 @transaction.atomic
 def handover_start(*, actor, leaver: Staff, targets: list[Staff], method: str, note: str = "") -> Handover:
     """Prepare the handover of a leaving RM's whole portfolio across one or more RMs, and distribute it."""
-    head = _staff(actor)
+    head = access.actor_staff(actor)
     leaver = Staff.objects.select_related("branch").get(pk=leaver.pk)
     if leaver.status != Staff.Status.LEAVING:
         raise ValidationError(_("Mark the RM as leaving first."))
-    if not may_approve(head, leaver.branch):
+    if not access.can_approve(head, leaver.branch):
         raise PermissionDenied(_("Only a branch head above this RM can prepare the handover."))
     _check_targets(leaver, targets)
     handover = Handover(leaver=leaver, method=method, last_day=leaver.left_on, note=note, prepared_by=head)
@@ -398,9 +362,8 @@ def handover_distribute(
     """(Re)distribute the leaver's current customers by rule: evenly (round-robin by AUM, so that each receiving
     RM gets a similar share of large customers), or by tier (the same within each tier). "By hand" keeps the
     lines and lets the head change them one by one (``handover_assign``)."""
-    from customers.models import Customer
 
-    _staff(actor)
+    access.actor_staff(actor)
     handover = _handover_for_update(handover)
     if handover.status not in (Handover.Status.DRAFT, Handover.Status.REJECTED):
         raise ValidationError(_("Only a handover being prepared can be changed."))
@@ -435,7 +398,7 @@ def handover_distribute(
 @transaction.atomic
 def handover_assign(*, actor, handover: Handover, customer_id: int, to_staff: Staff) -> HandoverItem:
     """Change one line of a handover by hand."""
-    _staff(actor)
+    access.actor_staff(actor)
     handover = _handover_for_update(handover)
     if handover.status not in (Handover.Status.DRAFT, Handover.Status.REJECTED):
         raise ValidationError(_("Only a handover being prepared can be changed."))
@@ -452,7 +415,7 @@ def handover_assign(*, actor, handover: Handover, customer_id: int, to_staff: St
 
 @transaction.atomic
 def handover_submit(*, actor, handover: Handover) -> Handover:
-    head = _staff(actor)
+    head = access.actor_staff(actor)
     handover = _handover_for_update(handover)
     if handover.status not in (Handover.Status.DRAFT, Handover.Status.REJECTED):
         raise ValidationError(_("This handover has already been submitted."))
@@ -474,7 +437,7 @@ def handover_submit(*, actor, handover: Handover) -> Handover:
 
 @transaction.atomic
 def handover_reject(*, actor, handover: Handover, note: str) -> Handover:
-    approver = _staff(actor)
+    approver = access.actor_staff(actor)
     handover = _handover_for_update(handover)
     _check_decider(approver, handover)
     if not (note or "").strip():
@@ -500,7 +463,7 @@ def _check_decider(approver: Staff, handover: Handover) -> None:
         raise ValidationError(_("This handover is not awaiting approval."))
     if approver.pk == handover.prepared_by_id:
         raise PermissionDenied(_("The handover must be approved by someone other than who prepared it."))
-    if not may_approve(approver, handover.leaver.branch):
+    if not access.can_approve(approver, handover.leaver.branch):
         raise PermissionDenied(_("Only a branch head above this RM can approve the handover."))
 
 
@@ -509,9 +472,8 @@ def handover_approve(*, actor, handover: Handover, note: str = "") -> Handover:
     """Carry out the handover in one transaction: every customer, open follow-up, open visit and open complaint
     assignment moves to the receiving RMs, the leaver's secondary assignments end, and the leaver's account is
     closed. Afterwards nothing open points at the leaver."""
-    from customers.models import Customer
 
-    approver = _staff(actor)
+    approver = access.actor_staff(actor)
     handover = _handover_for_update(handover)
     _check_decider(approver, handover)
     leaver = handover.leaver
@@ -535,9 +497,8 @@ def handover_approve(*, actor, handover: Handover, note: str = "") -> Handover:
     # longer in the portfolio, and visit plans with no customer left.
     fallback = receivers[min(receivers, key=lambda pk: receivers[pk].employee_no)] if receivers else None
     if fallback is not None:
-        result["follow_ups"] += FollowUp.objects.filter(staff=leaver, status__in=FollowUp.OPEN_STATES).update(
-            staff=fallback
-        )
+        left = signals.counts_of(signals.leaver_handed_over.send(sender=Handover, leaver=leaver, fallback=fallback))
+        result["follow_ups"] += left.get("follow_ups", 0)
     result["secondary_ended"] = (
         Assignment.objects.current().filter(staff=leaver).update(ended_at=now, end_reason=reason)
     )
@@ -553,7 +514,6 @@ def handover_approve(*, actor, handover: Handover, note: str = "") -> Handover:
         note[:200],
     )
     handover.save(update_fields=["summary", "status", "decided_by", "decided_at", "decision_note"])
-    from .org import staff_mark_left
 
     staff_mark_left(actor=actor, staff=leaver, left_on=handover.last_day)
     url = reverse("relationships:handover-detail", args=[handover.pk])

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from complaints.models import Complaint, ComplaintCategory
 from customers.models import AssetSnapshot, Customer
-from relationships import services
-from relationships.models import FollowUp, Interaction, SatisfactionRating
+from dashboards import figures
+from relationships.models import Interaction, SatisfactionRating
+from reminders.models import FollowUp
 from tests.browser.conftest import sign_in
 from tests.factories import TEST_PASSWORD, CustomerFactory
 
@@ -92,7 +93,7 @@ def month(org):
             first_decided_at=received + timedelta(days=2) if i > 2 else None,
             decided_on_time=True if i > 2 else None,
         )
-    services.figures_rebuild(since=today - timedelta(days=DAYS), until=yesterday)
+    figures.figures_rebuild(since=today - timedelta(days=DAYS), until=yesterday)
     return customers
 
 

@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from relationships.models import FollowUp, Interaction
+from relationships.models import Interaction
+from reminders.models import FollowUp
 from tests.browser.conftest import sign_in
 from tests.factories import TEST_PASSWORD, CustomerFactory
 

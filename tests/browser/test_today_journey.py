@@ -2,7 +2,7 @@ import pytest
 from django.utils import timezone
 
 from relationships import services
-from relationships.models import FollowUp
+from reminders.models import FollowUp
 from tests.browser.conftest import sign_in
 from tests.factories import TEST_PASSWORD, CustomerFactory
 

@@ -257,8 +257,8 @@ def test_deadline_badges_show_on_the_list(org, register, login):
 
 def test_the_handler_sees_their_complaints_on_today(org, records, login):
     c = records["complaint"]  # handled by rm_west2
-    page = login(org.rm_west2).get(reverse("relationships:today")).content.decode()
+    page = login(org.rm_west2).get(reverse("reminders:today")).content.decode()
     assert c.reference in page and reverse("complaints:complaint-detail", args=[c.pk]) in page
-    assert c.reference not in login(org.rm_west).get(reverse("relationships:today")).content.decode()
+    assert c.reference not in login(org.rm_west).get(reverse("reminders:today")).content.decode()
     services.complaint_withdraw(actor=org.west_officer.user, complaint=c)
-    assert c.reference not in login(org.rm_west2).get(reverse("relationships:today")).content.decode()
+    assert c.reference not in login(org.rm_west2).get(reverse("reminders:today")).content.decode()

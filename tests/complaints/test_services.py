@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from complaints import rules, services
 from complaints.models import Complaint, ComplaintEvent
-from relationships.models import Notification
+from notifications.models import Notification
 
 from .conftest import at, cause, travel
 

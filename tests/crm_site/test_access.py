@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from relationships import services
-from relationships.models import Staff
+from organisation import services as org_services
+from organisation.models import Staff
 from tests.factories import TEST_PASSWORD, StaffFactory
 from tests.urlwalk import all_urls
 
@@ -28,7 +28,7 @@ def test_every_page_needs_a_signed_in_user(client, path, name):
 
 def test_the_url_walk_covers_the_pages(client):
     names = {n for _, n, _ in all_urls()}
-    assert {"home", "relationships:branch-tree", "login", "logout", "password_change"} <= names
+    assert {"home", "organisation:branch-tree", "login", "logout", "password_change"} <= names
 
 
 def test_admin_needs_a_signed_in_administrator(client):
@@ -86,7 +86,7 @@ def test_a_user_without_a_staff_record_gets_a_clear_message(client, django_user_
 
 def test_a_leaver_cannot_sign_in_nor_use_an_open_session(client, org):
     client.force_login(org.rm_west.user)
-    services.staff_mark_left(actor=org.west_head.user, staff=org.rm_west)
+    org_services.staff_mark_left(actor=org.west_head.user, staff=org.rm_west)
     response = client.get(reverse("home"))
     assert response.status_code in (302, 403)  # session of an inactive user is dropped, or refused
     client.logout()

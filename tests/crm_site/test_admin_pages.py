@@ -24,7 +24,7 @@ def test_changelist_and_add_pages_open(client, org, model):
 
 def test_changelist_search_and_filters_work(client, org):
     client.force_login(org.admin.user)
-    response = client.get(reverse("admin:relationships_staff_changelist"), {"q": "rm_west", "role__exact": "rm"})
+    response = client.get(reverse("admin:organisation_staff_changelist"), {"q": "rm_west", "role__exact": "rm"})
     assert response.status_code == 200
     body = response.content.decode()
     assert org.rm_west.name in body and org.rm_east.name not in body
@@ -39,7 +39,7 @@ def test_non_admin_staff_cannot_open_admin(client, org):
 def test_admin_creates_staff_through_the_service(client, org):
     client.force_login(org.admin.user)
     response = client.post(
-        reverse("admin:relationships_staff_add"),
+        reverse("admin:organisation_staff_add"),
         {
             "username": "new_rm",
             "email": "",
@@ -52,7 +52,7 @@ def test_admin_creates_staff_through_the_service(client, org):
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    from relationships.models import Staff
+    from organisation.models import Staff
 
     staff = Staff.objects.get(employee_no="E900001")
     assert staff.user.username == "new_rm" and staff.user.check_password("Fresh-password-2026")
@@ -62,7 +62,7 @@ def test_admin_creates_staff_through_the_service(client, org):
 def test_admin_refuses_a_branch_level_out_of_order_with_a_form_error(client, org):
     client.force_login(org.admin.user)
     response = client.post(
-        reverse("admin:relationships_branch_add"),
+        reverse("admin:organisation_branch_add"),
         {"code": "999", "name": "错层网点", "level": "outlet", "parent": "", "is_active": "on"},
     )
     assert response.status_code == 200

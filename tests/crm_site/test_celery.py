@@ -4,12 +4,12 @@ from kombu.exceptions import OperationalError
 
 from crm_site import schedule
 from crm_site.celery import CrmTask, app
-from relationships.tasks import purge_expired_sessions
+from organisation.tasks import purge_expired_sessions
 
 
 def test_tasks_are_autodiscovered_and_use_the_project_base_class():
     app.loader.import_default_modules()
-    assert "relationships.tasks.purge_expired_sessions" in app.tasks
+    assert "organisation.tasks.purge_expired_sessions" in app.tasks
     assert isinstance(purge_expired_sessions, CrmTask)
     assert app.conf.task_acks_late is True
     assert app.conf.worker_prefetch_multiplier == 1

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from customers import pii, selectors
 from customers.models import Customer
-from relationships.models import FollowUp
-from relationships.selectors import today_for
+from reminders.models import FollowUp
+from reminders.selectors import today_for
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.postgres
@@ -145,7 +145,7 @@ def test_today_follow_ups_use_the_open_follow_up_index(org, data):
 
 
 def test_the_new_customers_drill_down_finds_the_period_by_the_registration_index(org, data):
-    from relationships import dashboards
+    from dashboards import boards as dashboards
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE customers_customer")
@@ -155,7 +155,7 @@ def test_the_new_customers_drill_down_finds_the_period_by_the_registration_index
 
 
 def test_the_ratings_drill_down_reads_the_newest_by_the_recorded_index(org, data):
-    from relationships import dashboards
+    from dashboards import boards as dashboards
 
     drill = dashboards.drill_for(org.admin.user, metric="ratings", period_key="30")
     only_index("relationships_satisfactionrating", "rating_recorded_idx")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer
+from notifications import services as notification_services
 from relationships import services
 from relationships.models import Handover
 from tests.factories import CustomerFactory
@@ -26,7 +27,7 @@ PAGES = [
     ("list-page-2-admin", "customers:customer-list", "admin", {"page": "2"}, 11),
     ("list-rm", "customers:customer-list", "rm_west", {}, 10),
     ("my-visits", "relationships:my-visits", "rm_west", {}, 9),
-    ("notifications", "relationships:notification-list", "rm_west", {}, 8),
+    ("notifications", "notifications:notification-list", "rm_west", {}, 8),
     ("approvals", "relationships:approvals", "west_head", {}, 9),
     ("reassignments", "relationships:reassignment-list", "west_head", {}, 8),
     ("handovers", "relationships:handover-list", "top_head", {}, 9),
@@ -48,7 +49,7 @@ def grow(org, n: int, leaver: str) -> None:
             actor=org.rm_west.user, customers=[customer], to_staff=org.rm_west2, reason="调整"
         )
     for i in range(n):
-        services.notification_send([org.rm_west], f"提醒 {i}", "/")
+        notification_services.notification_send([org.rm_west], f"提醒 {i}", "/")
         services.visit_plan_create(
             actor=org.rm_west.user, planned_on=today + timedelta(days=i), customers=mine[n:], purpose="maintenance"
         )

@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from customers import demo, validators
+from customers import validators
 from customers.models import AssetSnapshot, Customer, Holding
+from demo import customers as demo
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def test_seeded_customers_are_realistic_valid_and_deterministic(capsys):
 def test_the_same_seed_gives_the_same_customers():
     """Customer i comes from its own random stream: two runs of a batch give the same rows (the encrypted
     columns differ, since each encryption draws a fresh IV, but they decrypt to the same numbers)."""
-    from relationships.demo import seed_organisation
+    from demo.organisation import seed_organisation
 
     seed_organisation(password="x", seed=11)
     ref = demo.reference_data()

@@ -1,8 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from relationships import services
-from relationships.models import Branch
+from organisation import services as org_services
+from organisation.access import SYSTEM
+from organisation.models import Branch
 from tests.factories import BranchFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,9 @@ def test_a_sibling_whose_id_shares_a_prefix_is_not_in_the_subtree(db):
 
 def test_moving_a_branch_moves_its_whole_subtree(org):
     other_top = BranchFactory(code="200", level=Branch.Level.BRANCH)
-    services.branch_update(actor=None, branch=org.west, name="西支行（迁）", level=org.west.level, parent=other_top)
+    org_services.branch_update(
+        actor=SYSTEM, branch=org.west, name="西支行（迁）", level=org.west.level, parent=other_top
+    )
     assert codes(Branch.objects.subtree_of(other_top)) == ["110", "111", "112", "200"]
     assert codes(Branch.objects.subtree_of(org.top)) == ["100", "120", "121"]
     outlet = Branch.objects.get(code="111")
@@ -55,15 +58,15 @@ def test_moving_a_branch_moves_its_whole_subtree(org):
 def test_the_tree_refuses_a_level_out_of_order(org, level, parent_attr, message):
     parent = getattr(org, parent_attr) if parent_attr else None
     with pytest.raises(ValidationError) as exc:
-        services.branch_create(actor=None, code="X1", name="错位机构", level=level, parent=parent)
+        org_services.branch_create(actor=SYSTEM, code="X1", name="错位机构", level=level, parent=parent)
     assert "parent" in exc.value.message_dict
     assert not Branch.objects.filter(code="X1").exists()
 
 
 def test_a_branch_cannot_move_below_itself(org):
     with pytest.raises(ValidationError):
-        services.branch_update(
-            actor=None, branch=org.top, name=org.top.name, level=Branch.Level.BRANCH, parent=org.west_outlet
+        org_services.branch_update(
+            actor=SYSTEM, branch=org.top, name=org.top.name, level=Branch.Level.BRANCH, parent=org.west_outlet
         )
 
 

@@ -9,8 +9,10 @@ import time_machine
 from django.urls import reverse
 
 from customers.models import AccessLog
-from relationships import dashboards, services
-from relationships.models import BranchDayFigures
+from dashboards import boards as dashboards
+from dashboards import figures
+from dashboards.models import BranchDayFigures
+from relationships import services
 from tests.relationships.test_figures import DAY, NOW, data  # noqa: F401 - the hand-built data set
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def built(org, book, data):  # noqa: F811
     with time_machine.travel(NOW, tick=False):
-        services.figures_rebuild(since=DAY - timedelta(days=61), until=DAY)
+        figures.figures_rebuild(since=DAY - timedelta(days=61), until=DAY)
     return data
 
 
@@ -68,15 +70,15 @@ def test_kpis_compare_with_the_previous_period(org, built, now):
 
 
 def test_the_home_of_a_head_is_the_dashboard_and_of_an_admin_the_hq_dashboard(org, login):
-    assert login(org.west_head).get(reverse("home")).url == reverse("relationships:dashboard")
-    assert login(org.admin).get(reverse("home")).url == reverse("relationships:dashboard-hq")
-    assert login(org.rm_west).get(reverse("home")).url == reverse("relationships:today")
+    assert login(org.west_head).get(reverse("home")).url == reverse("dashboards:dashboard")
+    assert login(org.admin).get(reverse("home")).url == reverse("dashboards:dashboard-hq")
+    assert login(org.rm_west).get(reverse("home")).url == reverse("reminders:today")
     assert login(org.west_officer).get(reverse("home")).url == reverse("complaints:complaint-list")
 
 
 def test_a_head_sees_only_their_subtree(org, book, built, now, login):
     client = login(org.west_head)
-    response = client.get(reverse("relationships:dashboard"))
+    response = client.get(reverse("dashboards:dashboard"))
     assert response.status_code == 200
     board = response.context["board"]
     assert board.scope.root == org.west
@@ -85,11 +87,11 @@ def test_a_head_sees_only_their_subtree(org, book, built, now, login):
     assert {line.branch.pk for line in board.branches} == {org.west_outlet.pk, org.west_outlet2.pk}
     west_rows = BranchDayFigures.objects.filter(day=DAY, branch__path__startswith=org.west.path)
     assert board.figures.now["customers"] == sum(r.customers for r in west_rows)
-    assert client.get(reverse("relationships:dashboard") + f"?branch={org.east.pk}").status_code == 404
-    assert client.get(reverse("relationships:dashboard") + f"?branch={org.west_outlet.pk}").status_code == 200
-    assert client.get(reverse("relationships:rm-performance", args=[org.rm_east.pk])).status_code == 404
-    assert client.get(reverse("relationships:rm-performance", args=[org.rm_west2.pk])).status_code == 200
-    drill = reverse("relationships:dashboard-records")
+    assert client.get(reverse("dashboards:dashboard") + f"?branch={org.east.pk}").status_code == 404
+    assert client.get(reverse("dashboards:dashboard") + f"?branch={org.west_outlet.pk}").status_code == 200
+    assert client.get(reverse("dashboards:rm-performance", args=[org.rm_east.pk])).status_code == 404
+    assert client.get(reverse("dashboards:rm-performance", args=[org.rm_west2.pk])).status_code == 200
+    drill = reverse("dashboards:dashboard-records")
     assert client.get(drill + f"?metric=customers&rm={org.rm_east.pk}").status_code == 404
     assert client.get(drill + f"?metric=customers&branch={org.east_outlet.pk}").status_code == 404
     assert book.east.name not in client.get(drill + "?metric=customers&period=90").content.decode()
@@ -97,33 +99,33 @@ def test_a_head_sees_only_their_subtree(org, book, built, now, login):
 
 def test_an_rm_sees_only_themself(org, book, built, now, login):
     client = login(org.rm_west)
-    mine = client.get(reverse("relationships:my-performance"))
+    mine = client.get(reverse("dashboards:my-performance"))
     assert mine.status_code == 200 and mine.context["perf"]["rm"] == org.rm_west
-    assert client.get(reverse("relationships:rm-performance", args=[org.rm_west.pk])).status_code == 200
-    assert client.get(reverse("relationships:rm-performance", args=[org.rm_west2.pk])).status_code == 404
-    assert client.get(reverse("relationships:dashboard")).status_code == 403
-    drill = reverse("relationships:dashboard-records")
+    assert client.get(reverse("dashboards:rm-performance", args=[org.rm_west.pk])).status_code == 200
+    assert client.get(reverse("dashboards:rm-performance", args=[org.rm_west2.pk])).status_code == 404
+    assert client.get(reverse("dashboards:dashboard")).status_code == 403
+    drill = reverse("dashboards:dashboard-records")
     assert client.get(drill + f"?metric=customers&rm={org.rm_west2.pk}").status_code == 404
     own = client.get(drill + "?metric=customers&period=90")
     assert own.status_code == 200 and book.west.name in own.content.decode()
     assert book.west2.name not in own.content.decode()
-    assert client.get(reverse("relationships:dashboard-export") + "?table=rms").status_code == 403
+    assert client.get(reverse("dashboards:dashboard-export") + "?table=rms").status_code == 403
 
 
 def test_an_officer_has_no_dashboard(org, login):
     client = login(org.west_officer)
     for name in ("dashboard", "dashboard-hq", "my-performance", "dashboard-records"):
-        assert client.get(reverse(f"relationships:{name}")).status_code == 403
+        assert client.get(reverse(f"dashboards:{name}")).status_code == 403
 
 
 def test_the_hq_ranking(org, built, now, login):
-    response = login(org.admin).get(reverse("relationships:dashboard-hq") + "?level=outlet&sort=customers")
+    response = login(org.admin).get(reverse("dashboards:dashboard-hq") + "?level=outlet&sort=customers")
     ranking = response.context["board"]["ranking"]
     assert [line.branch for line in ranking][0] == org.west_outlet  # the most customers
     counts = [line.figures["customers"] for line in ranking]
     assert counts == sorted(counts, reverse=True)
     assert sum(counts) == sum(r.customers for r in BranchDayFigures.objects.filter(day=DAY))
-    assert login(org.top_head).get(reverse("relationships:dashboard-hq")).status_code == 403
+    assert login(org.top_head).get(reverse("dashboards:dashboard-hq")).status_code == 403
 
 
 SCOPES = [
@@ -148,7 +150,7 @@ def test_every_drill_down_equals_its_headline(org, book, built, now, who, where,
 
 def test_the_drill_down_page_shows_the_headline_and_the_records(org, book, built, now, login):
     client = login(org.west_head)
-    response = client.get(reverse("relationships:dashboard-records") + "?metric=not_contacted&period=7")
+    response = client.get(reverse("dashboards:dashboard-records") + "?metric=not_contacted&period=7")
     drill = response.context["drill"]
     page = response.context["page_obj"]
     assert drill.headline == 4 == len(page) and not page.has_next()
@@ -160,10 +162,10 @@ def test_the_drill_down_page_shows_the_headline_and_the_records(org, book, built
 def test_drill_down_pages_go_on_without_a_count(org, book, built, now, login):
     """The drill-down pages by "next" and "previous" (one row more than the page says whether there is a next):
     its size is the dashboard's figure, shown above it."""
-    from relationships.views import DashboardRecordsView
+    from dashboards.views import DashboardRecordsView
 
     client = login(org.admin)
-    url = reverse("relationships:dashboard-records") + "?metric=interactions&period=90"
+    url = reverse("dashboards:dashboard-records") + "?metric=interactions&period=90"
     total = dashboards.drill_for(org.admin.user, metric="interactions", period_key="90").headline
     assert total > 2
     DashboardRecordsView.per_page = 2
@@ -186,10 +188,10 @@ def test_drill_down_pages_go_on_without_a_count(org, book, built, now, login):
 
 def test_the_not_contacted_list_pages_in_the_days_aum_order(org, book, built, now, login):
     """Past the first page the rows come by a deferred join over the day's list: same rows, same order."""
-    from relationships.views import DashboardRecordsView
+    from dashboards.views import DashboardRecordsView
 
     client = login(org.admin)
-    url = reverse("relationships:dashboard-records") + "?metric=not_contacted&period=7"
+    url = reverse("dashboards:dashboard-records") + "?metric=not_contacted&period=7"
     DashboardRecordsView.per_page = 3
     try:
         pages = [list(client.get(url + f"&page={n}").context["page_obj"]) for n in (1, 2)]
@@ -205,7 +207,7 @@ def test_not_contacted_reads_the_days_list_and_falls_back_to_the_rule_for_a_day_
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from relationships.models import UncoveredCustomer
+    from dashboards.models import UncoveredCustomer
 
     def records():
         drill = dashboards.drill_for(org.admin.user, metric="not_contacted", period_key="7")
@@ -225,7 +227,7 @@ def test_not_contacted_reads_the_days_list_and_falls_back_to_the_rule_for_a_day_
 
 
 def test_the_churn_list_shows_reasons_and_links_to_the_360_page(org, book, built, now, login):
-    response = login(org.east_head).get(reverse("relationships:dashboard"))
+    response = login(org.east_head).get(reverse("dashboards:dashboard"))
     churn = response.context["board"].churn
     assert [f.customer for f in churn] == [book.east]
     text = response.content.decode()
@@ -234,14 +236,14 @@ def test_the_churn_list_shows_reasons_and_links_to_the_360_page(org, book, built
 
 
 def test_the_rm_table_sorts_and_links(org, built, now, login):
-    response = login(org.west_head).get(reverse("relationships:dashboard") + "?sort=customers")
+    response = login(org.west_head).get(reverse("dashboards:dashboard") + "?sort=customers")
     lines = response.context["board"].rms
     assert [line.staff_id for line in lines] == [org.rm_west.pk, org.rm_west2.pk]
     text = response.content.decode()
-    assert f"{reverse('relationships:today')}?rm={org.rm_west.pk}" in text
+    assert f"{reverse('reminders:today')}?rm={org.rm_west.pk}" in text
     assert f"{reverse('customers:customer-list')}?rm={org.rm_west.pk}" in text
-    assert reverse("relationships:rm-performance", args=[org.rm_west.pk]) in text
-    bogus = login(org.west_head).get(reverse("relationships:dashboard") + "?sort=drop&period=x&branch=abc")
+    assert reverse("dashboards:rm-performance", args=[org.rm_west.pk]) in text
+    bogus = login(org.west_head).get(reverse("dashboards:dashboard") + "?sort=drop&period=x&branch=abc")
     assert bogus.status_code == 404  # a branch that is not a number is not in the scope
 
 
@@ -258,7 +260,7 @@ def test_performance_against_the_branch_median(org, built, now):
 @pytest.mark.parametrize("table", ["rms", "branches", "churn"])
 def test_exports_are_logged_and_masked(org, book, built, now, login, table):
     client = login(org.east_head)
-    response = client.get(reverse("relationships:dashboard-export") + f"?table={table}&period=30")
+    response = client.get(reverse("dashboards:dashboard-export") + f"?table={table}&period=30")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     entry = AccessLog.objects.get(action=AccessLog.Action.EXPORT)
@@ -275,34 +277,34 @@ def test_exports_are_logged_and_masked(org, book, built, now, login, table):
 
 
 def test_the_ranking_export_is_for_admins(org, built, now, login):
-    url = reverse("relationships:dashboard-export") + "?table=ranking"
+    url = reverse("dashboards:dashboard-export") + "?table=ranking"
     assert login(org.west_head).get(url).status_code == 403
     assert login(org.admin).get(url).status_code == 200
-    assert login(org.admin).get(reverse("relationships:dashboard-export") + "?table=nope").status_code == 404
+    assert login(org.admin).get(reverse("dashboards:dashboard-export") + "?table=nope").status_code == 404
 
 
 def test_query_counts_are_pinned(org, built, now, login, django_assert_max_num_queries):
     head, admin, rm = login(org.west_head), None, None
     with django_assert_max_num_queries(17):
-        assert head.get(reverse("relationships:dashboard") + "?period=90").status_code == 200
+        assert head.get(reverse("dashboards:dashboard") + "?period=90").status_code == 200
     admin = login(org.admin)
     with django_assert_max_num_queries(17):
-        assert admin.get(reverse("relationships:dashboard-hq") + "?period=90&level=outlet").status_code == 200
+        assert admin.get(reverse("dashboards:dashboard-hq") + "?period=90&level=outlet").status_code == 200
     with django_assert_max_num_queries(17):
-        assert admin.get(reverse("relationships:dashboard") + "?period=90").status_code == 200
+        assert admin.get(reverse("dashboards:dashboard") + "?period=90").status_code == 200
     rm = login(org.rm_west)
     with django_assert_max_num_queries(17):
-        assert rm.get(reverse("relationships:my-performance") + "?period=90").status_code == 200
+        assert rm.get(reverse("dashboards:my-performance") + "?period=90").status_code == 200
     for metric in dashboards.DRILLS:
         with django_assert_max_num_queries(17):
-            assert rm.get(reverse("relationships:dashboard-records") + f"?metric={metric}").status_code == 200
+            assert rm.get(reverse("dashboards:dashboard-records") + f"?metric={metric}").status_code == 200
 
 
 def test_the_query_count_does_not_grow_with_the_organisation(org, built, now, login, django_assert_num_queries):
     from tests.factories import BranchFactory, CustomerFactory, StaffFactory
 
     client = login(org.admin)
-    url = reverse("relationships:dashboard") + "?period=30"
+    url = reverse("dashboards:dashboard") + "?period=30"
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -312,7 +314,7 @@ def test_the_query_count_does_not_grow_with_the_organisation(org, built, now, lo
     for i in range(3):
         rm = StaffFactory(username=f"more{i}", branch=outlet)
         CustomerFactory(primary_rm=rm)
-    services.figures_build(day=DAY)
+    figures.figures_build(day=DAY)
     with django_assert_num_queries(len(before.captured_queries)):
         client.get(url)
 
@@ -329,12 +331,12 @@ def _fresh_cache():
 
 def test_sums_are_cached_until_the_figures_are_built_again(org, built, now, login, django_assert_max_num_queries):
     client = login(org.west_head)
-    url = reverse("relationships:dashboard") + "?period=30"
+    url = reverse("dashboards:dashboard") + "?period=30"
     first = client.get(url).context["board"].figures.now["interactions"]
     with django_assert_max_num_queries(12):
         assert client.get(url).context["board"].figures.now["interactions"] == first
     services.interaction_log(actor=org.rm_west.user, customer=org_customer(org), occurred_at=NOW - timedelta(hours=20))
-    services.figures_build(day=DAY)
+    figures.figures_build(day=DAY)
     assert client.get(url).context["board"].figures.now["interactions"] == first + 1
 
 
@@ -345,7 +347,8 @@ def org_customer(org):
 
 
 def test_the_nightly_build_warms_every_heads_dashboard(org, book, monkeypatch):
-    from relationships import dashboards, tasks
+    from dashboards import boards as dashboards
+    from dashboards import tasks
 
     result = tasks.build_figures.apply().get()
     # One scope per branch with a head (top, west, east) and HQ.

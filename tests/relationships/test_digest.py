@@ -7,8 +7,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import Notification
 from relationships import services
-from relationships.models import DigestDelivery, Notification
+from reminders import services as reminder_services
+from reminders.models import DigestDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +20,9 @@ def test_a_digest_is_sent_once_and_names_are_masked(org, book):
         actor=org.rm_west.user, customer=book.west, next_follow_up_on=timezone.localdate(), next_action="回访"
     )
     day = timezone.localdate()
-    assert services.digest_recipients(day) == [org.rm_west.pk]
-    assert services.digest_send(staff_id=org.rm_west.pk, day=day) == "sent"
-    assert services.digest_send(staff_id=org.rm_west.pk, day=day) == "skipped"  # a retried task
+    assert reminder_services.digest_recipients(day) == [org.rm_west.pk]
+    assert reminder_services.digest_send(staff_id=org.rm_west.pk, day=day) == "sent"
+    assert reminder_services.digest_send(staff_id=org.rm_west.pk, day=day) == "skipped"  # a retried task
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [org.rm_west.user.email] and "1" in message.subject
@@ -30,12 +32,12 @@ def test_a_digest_is_sent_once_and_names_are_masked(org, book):
 
 
 def test_nothing_to_send_is_recorded_as_empty(org):
-    assert services.digest_send(staff_id=org.rm_west2.pk, day=timezone.localdate()) == "empty"
+    assert reminder_services.digest_send(staff_id=org.rm_west2.pk, day=timezone.localdate()) == "empty"
     assert not mail.outbox
 
 
 def test_dispatch_fans_out_one_task_per_rm(org, book, monkeypatch):
-    from relationships import tasks
+    from reminders import tasks
 
     sent = []
     monkeypatch.setattr(tasks.send_digest, "safe_delay", lambda *args: sent.append(args))

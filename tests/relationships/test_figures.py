@@ -14,19 +14,13 @@ from django.utils import timezone
 from complaints.models import Complaint, ComplaintCategory
 from customers import services as customer_services
 from customers.models import AssetSnapshot, Customer, Segment
+from dashboards import figures
+from dashboards.models import BranchDayFigures, RmDayFigures, UncoveredCustomer
+from organisation.models import Branch, Staff
 from relationships import services
-from relationships.models import (
-    Branch,
-    BranchDayFigures,
-    FollowUp,
-    Interaction,
-    RmDayFigures,
-    SatisfactionRating,
-    Staff,
-    UncoveredCustomer,
-)
-from relationships.services import figures
-from relationships.services.reminders import EXPIRE_AFTER_DAYS
+from relationships.models import Interaction, SatisfactionRating
+from reminders.models import FollowUp
+from reminders.services import EXPIRE_AFTER_DAYS
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -316,7 +310,7 @@ def normal(d: dict) -> dict:
 
 def test_every_figure_matches_the_source_tables(org, book, data):
     with time_machine.travel(NOW, tick=False):
-        run = services.figures_build(day=DAY)
+        run = figures.figures_build(day=DAY)
     branches, rms = expected(DAY)
     assert run.branches == Branch.objects.count() and run.rms == len(rms)
     for branch_id, want in branches.items():
@@ -330,7 +324,7 @@ def test_every_figure_matches_the_source_tables(org, book, data):
 def test_the_hand_built_cases_come_out_as_intended(org, book, data):
     """The data set exercises each rule (so that the oracle comparison above is not vacuous)."""
     with time_machine.travel(NOW, tick=False):
-        services.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
     west = BranchDayFigures.objects.get(branch=org.west_outlet, day=DAY)
     west2 = BranchDayFigures.objects.get(branch=org.west_outlet2, day=DAY)
     east = BranchDayFigures.objects.get(branch=org.east_outlet, day=DAY)
@@ -360,14 +354,14 @@ def test_the_hand_built_cases_come_out_as_intended(org, book, data):
 
 def test_rebuilding_is_idempotent_and_follows_the_sources(org, book, data):
     with time_machine.travel(NOW, tick=False):
-        services.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
         first = {r.pk: as_dict(r) for r in BranchDayFigures.objects.all()}
-        services.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
         again = {r.pk: as_dict(r) for r in BranchDayFigures.objects.all()}
         assert again == first  # the same rows (same keys), rewritten with the same values
         assert RmDayFigures.objects.filter(day=DAY).count() == Staff.objects.filter(role="rm").count()
         services.interaction_log(actor=org.rm_west.user, customer=book.west, occurred_at=at(DAY, 20), channel="sms")
-        services.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
     row = BranchDayFigures.objects.get(branch=org.west_outlet, day=DAY)
     assert row.interactions == 4 and row.by_channel["sms"] == 1
     assert BranchDayFigures.objects.filter(day=DAY).count() == Branch.objects.count()
@@ -380,8 +374,8 @@ def test_the_build_lists_the_customers_the_rule_finds_not_contacted_in_time(org,
     want = {c.pk: c.aum_on_day for c in rule}
     assert len(want) == 4  # see test_the_hand_built_cases_come_out_as_intended
     with time_machine.travel(NOW, tick=False):
-        services.figures_build(day=DAY)
-        services.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
     assert dict(UncoveredCustomer.objects.filter(day=DAY).values_list("customer_id", "aum")) == want
     assert UncoveredCustomer.objects.count() == 4
     assert figures.uncovered_listed(DAY)
@@ -390,7 +384,7 @@ def test_the_build_lists_the_customers_the_rule_finds_not_contacted_in_time(org,
     customer = next(c for c in rule if c.last_contacted_at is None)
     with time_machine.travel(NOW, tick=False):
         services.interaction_log(actor=org.west_head.user, customer=customer, occurred_at=at(DAY, 15))
-        services.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
     assert not UncoveredCustomer.objects.filter(day=DAY, customer=customer).exists()
     assert UncoveredCustomer.objects.filter(day=DAY).count() == 3
 
@@ -399,7 +393,7 @@ def test_the_lists_of_days_long_past_are_pruned(org, book, data):
     old, recent = DAY - timedelta(days=figures.UNCOVERED_KEEP_DAYS + 1), DAY - timedelta(days=2)
     with time_machine.travel(NOW, tick=False):
         for day in (old, recent, DAY):
-            services.figures_build(day=day)
+            figures.figures_build(day=day)
     assert set(UncoveredCustomer.objects.values_list("day", flat=True)) == {recent, DAY}
     assert not figures.uncovered_listed(old) and figures.uncovered_listed(recent)
     assert not figures.uncovered_listed(DAY + timedelta(days=1))  # not built at all
@@ -407,23 +401,23 @@ def test_the_lists_of_days_long_past_are_pruned(org, book, data):
 
 def test_rows_of_a_deleted_key_go_on_rebuild(org, book, data):
     with time_machine.travel(NOW, tick=False):
-        services.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
         RmDayFigures.objects.filter(staff=org.rm_west, day=DAY).update(customers=999)
         Staff.objects.filter(pk=org.rm_west2.pk).update(role=Staff.Role.HEAD)
-        services.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
     assert RmDayFigures.objects.get(staff=org.rm_west, day=DAY).customers != 999
     assert not RmDayFigures.objects.filter(staff=org.rm_west2, day=DAY).exists()
 
 
 def test_an_empty_day_has_a_zero_row_per_branch_and_rm(org):
     with time_machine.travel(NOW, tick=False):
-        services.figures_build(day=DAY)
+        figures.figures_build(day=DAY)
     assert BranchDayFigures.objects.filter(day=DAY, customers=0).count() == Branch.objects.count()
     assert RmDayFigures.objects.filter(day=DAY).count() == 3
 
 
 def test_the_nightly_task_builds_yesterday_in_shanghai_time(org, book):
-    from relationships.tasks import build_figures
+    from dashboards.tasks import build_figures
 
     # 00:30 in Shanghai is still the previous day in UTC: yesterday is Shanghai's.
     with time_machine.travel(datetime(2026, 3, 10, 0, 30, tzinfo=SH), tick=False):
@@ -452,5 +446,5 @@ def test_the_command_rebuilds_a_range(org, book, capsys):
 def test_the_schedule_has_the_nightly_entry():
     from django_celery_beat.models import PeriodicTask
 
-    task = PeriodicTask.objects.get(task="relationships.tasks.build_figures")
+    task = PeriodicTask.objects.get(task="dashboards.tasks.build_figures")
     assert (task.crontab.hour, task.crontab.minute) == ("1", "50")

@@ -12,8 +12,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from customers.models import Customer
+from organisation.models import Staff
 from relationships import services
-from relationships.models import Assignment, FollowUp, Handover, Staff, VisitPlan, VisitPlanItem
+from relationships.models import Assignment, Handover, VisitPlan, VisitPlanItem
+from reminders.models import FollowUp
 from tests.factories import TEST_PASSWORD, CustomerFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

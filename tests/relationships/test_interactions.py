@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from relationships import services
-from relationships.models import FollowUp, Interaction
+from relationships.models import Interaction
+from reminders.models import FollowUp
 from tests.html import region_text
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""The role × page matrix for every relationships page: who gets the page (200), who may not open it (403), and
+"""The role × page matrix for every page of relationships, reminders, dashboards, notifications and the
+organisation: who gets the page (200), who may not open it (403), and
 who asks for a record outside their scope (404, which confirms nothing)."""
 
 from datetime import date, timedelta
@@ -36,11 +37,11 @@ def records(org, book):
 
 def pages(book, records, org):
     return {
-        "today": reverse("relationships:today"),
+        "today": reverse("reminders:today"),
         "my-customers": reverse("relationships:my-customers"),
         "my-visits": reverse("relationships:my-visits"),
         "approvals": reverse("relationships:approvals"),
-        "notifications": reverse("relationships:notification-list"),
+        "notifications": reverse("notifications:notification-list"),
         "interaction-create": reverse("relationships:interaction-create", args=[book.west.pk]),
         "timeline": reverse("relationships:customer-timeline", args=[book.west.pk]),
         "interaction-update": reverse("relationships:interaction-update", args=[records["interaction"].pk]),
@@ -55,12 +56,12 @@ def pages(book, records, org):
         "visit-plan-create": reverse("relationships:visit-plan-create"),
         "visit-plan-detail": reverse("relationships:visit-plan-detail", args=[records["plan"].pk]),
         "visit-plan-report": reverse("relationships:visit-plan-report", args=[records["plan"].pk]),
-        "dashboard": reverse("relationships:dashboard"),
-        "dashboard-hq": reverse("relationships:dashboard-hq"),
-        "dashboard-records": reverse("relationships:dashboard-records") + f"?metric=customers&rm={org.rm_west.pk}",
-        "dashboard-export": reverse("relationships:dashboard-export") + "?table=rms",
-        "my-performance": reverse("relationships:my-performance"),
-        "rm-performance": reverse("relationships:rm-performance", args=[org.rm_west.pk]),
+        "dashboard": reverse("dashboards:dashboard"),
+        "dashboard-hq": reverse("dashboards:dashboard-hq"),
+        "dashboard-records": reverse("dashboards:dashboard-records") + f"?metric=customers&rm={org.rm_west.pk}",
+        "dashboard-export": reverse("dashboards:dashboard-export") + "?table=rms",
+        "my-performance": reverse("dashboards:my-performance"),
+        "rm-performance": reverse("dashboards:rm-performance", args=[org.rm_west.pk]),
     }
 
 
@@ -99,7 +100,8 @@ EXPECTED = {
 def test_every_page_is_in_the_matrix():
     from tests.urlwalk import all_urls
 
-    ours = {name.split(":")[1] for _path, name, _view in all_urls() if name.startswith("relationships:")}
+    apps = ("relationships:", "reminders:", "dashboards:", "notifications:", "organisation:")
+    ours = {name.split(":")[1] for _path, name, _view in all_urls() if name.startswith(apps)}
     posts = {"rating-create", "secondary-assign", "follow-up-action"}  # POST-only: test_post_only_actions, test_today
     covered = {URL_NAMES.get(page, page) for page in EXPECTED} | {"branch-tree"} | posts
     assert ours == covered

@@ -3,12 +3,12 @@
 import pytest
 from django.urls import reverse
 
-from relationships.models import Branch, Staff
+from organisation.models import Branch, Staff
 from tests.factories import BranchFactory, StaffFactory
 from tests.html import region_text
 
 pytestmark = pytest.mark.django_db
-URL = reverse("relationships:branch-tree")
+URL = reverse("organisation:branch-tree")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from customers.models import Customer
 from relationships import services
-from relationships.models import Assignment, FollowUp, ReassignmentRequest
+from relationships.models import Assignment, ReassignmentRequest
+from reminders.models import FollowUp
 from tests.factories import CustomerFactory
 from tests.html import region_text
 

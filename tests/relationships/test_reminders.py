@@ -12,8 +12,10 @@ from lunardate import LunarDate
 
 from customers import services as customer_services
 from customers.models import Customer, Holding, Segment
+from organisation.access import SYSTEM
 from relationships import services
-from relationships.models import FollowUp
+from reminders import services as reminder_services
+from reminders.models import FollowUp
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +29,7 @@ def travel(day: date):
 
 def born(org, birth: date, *, lunar=False, **kw):
     c = CustomerFactory(primary_rm=org.rm_west, id_type="", id_number="", **kw)
-    customer_services.customer_update(actor=None, customer=c, birth_date=birth, lunar_birthday=lunar)
+    customer_services.customer_update(actor=SYSTEM, customer=c, birth_date=birth, lunar_birthday=lunar)
     c.refresh_from_db()
     return c
 
@@ -38,7 +40,7 @@ def kinds(customer, kind):
 
 def run(day, *which):
     with travel(day):
-        return {r.kind: r.created for r in services.reminders_generate(kinds=which or None)}
+        return {r.kind: r.created for r in reminder_services.reminders_generate(kinds=which or None)}
 
 
 # -- birthdays ---------------------------------------------------------------------------------------------------
@@ -79,7 +81,7 @@ def test_lunar_birthday_falls_on_this_years_lunar_date(org, settings):
 
 def test_lunar_day_30_is_celebrated_on_the_29th_of_a_short_month(org, settings):
     settings.REMINDER_BIRTHDAY_LEAD_DAYS = 0
-    from relationships.greetings import lunar_birthdays_on
+    from reminders.greetings import lunar_birthdays_on
 
     short = next(  # a lunar month with 29 days in 2026, and someone born on day 30 of that month
         m for m in range(1, 13) if not _has_day_30(2026, m)
@@ -93,7 +95,7 @@ def test_lunar_day_30_is_celebrated_on_the_29th_of_a_short_month(org, settings):
 
 
 def _has_day_30(year, month):
-    from relationships.greetings import lunar_month_has_30
+    from reminders.greetings import lunar_month_has_30
 
     return lunar_month_has_30(LunarDate(year, month, 29).to_solar_date())
 
@@ -247,17 +249,17 @@ def test_housekeeping_expires_greetings_after_the_day_and_wakes_snoozed(org, set
     )
     follow_up = FollowUp.objects.get(source_ref=f"interaction:{manual.pk}")
     with travel(timezone.localdate()):
-        services.follow_up_snooze(
+        reminder_services.follow_up_snooze(
             actor=org.rm_west.user, follow_up=follow_up, until=timezone.localdate() + timedelta(days=2)
         )
     with travel(date(2026, 5, 5)):
-        services.follow_ups_housekeeping()
+        reminder_services.follow_ups_housekeeping()
     assert FollowUp.objects.get(customer=c, kind="birthday").status == "open"  # on the day it is still open
     with travel(date(2026, 5, 6)):
-        services.follow_ups_housekeeping()
+        reminder_services.follow_ups_housekeeping()
     assert FollowUp.objects.get(customer=c, kind="birthday").status == "expired"
     with travel(timezone.localdate() + timedelta(days=2)):
-        services.follow_ups_housekeeping()
+        reminder_services.follow_ups_housekeeping()
     follow_up.refresh_from_db()
     assert follow_up.status == "open"
 
@@ -274,7 +276,7 @@ def test_two_concurrent_runs_create_no_duplicates(org):
     def worker():
         try:
             barrier.wait()
-            services.reminders_generate(kinds=["contact_policy", "churn"])
+            reminder_services.reminders_generate(kinds=["contact_policy", "churn"])
         except Exception as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
         finally:

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from relationships.models import Branch, Staff
+from organisation.models import Branch, Staff
 
 pytestmark = pytest.mark.django_db
 

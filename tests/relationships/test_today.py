@@ -7,12 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from relationships import services
-from relationships.models import FollowUp, Interaction
+from relationships.models import Interaction
+from reminders.models import FollowUp
 from tests.factories import CustomerFactory
 from tests.html import region_text
 
 pytestmark = pytest.mark.django_db
-URL = reverse("relationships:today")
+URL = reverse("reminders:today")
 
 
 def follow_up(org, customer, days=0, action="回访"):
@@ -81,7 +82,7 @@ def test_officer_has_no_today(org, login):
 def test_done_with_a_quick_log_over_htmx(org, book, login):
     f = follow_up(org, book.west)
     response = login(org.rm_west).post(
-        reverse("relationships:follow-up-action", args=[f.pk, "done"]),
+        reverse("reminders:follow-up-action", args=[f.pk, "done"]),
         {"channel": "wechat", "outcome": "reached", "notes": "已发送祝福"},
         headers={"HX-Request": "true"},
     )
@@ -98,7 +99,7 @@ def test_snooze_hides_until_the_day(org, book, login):
     client = login(org.rm_west)
     until = timezone.localdate() + timedelta(days=10)
     client.post(
-        reverse("relationships:follow-up-action", args=[f.pk, "snooze"]),
+        reverse("reminders:follow-up-action", args=[f.pk, "snooze"]),
         {"until": until.isoformat()},
         headers={"HX-Request": "true"},
     )
@@ -106,7 +107,7 @@ def test_snooze_hides_until_the_day(org, book, login):
     assert (f.status, f.snoozed_until) == ("snoozed", until)
     assert "推迟的跟进" not in client.get(URL).content.decode()
     response = client.post(
-        reverse("relationships:follow-up-action", args=[f.pk, "snooze"]),
+        reverse("reminders:follow-up-action", args=[f.pk, "snooze"]),
         {"until": "2000-01-01"},
         headers={"HX-Request": "true"},
     )
@@ -119,13 +120,13 @@ def test_skip_needs_a_reason(org, book, login):
     f = follow_up(org, book.west)
     client = login(org.rm_west)
     response = client.post(
-        reverse("relationships:follow-up-action", args=[f.pk, "skip"]), {"reason": ""}, headers={"HX-Request": "true"}
+        reverse("reminders:follow-up-action", args=[f.pk, "skip"]), {"reason": ""}, headers={"HX-Request": "true"}
     )
     assert region_text(response.content, "follow-up-error")
     f.refresh_from_db()
     assert f.status == "open"
     client.post(
-        reverse("relationships:follow-up-action", args=[f.pk, "skip"]),
+        reverse("reminders:follow-up-action", args=[f.pk, "skip"]),
         {"reason": "客户已出国"},
         headers={"HX-Request": "true"},
     )
@@ -135,14 +136,9 @@ def test_skip_needs_a_reason(org, book, login):
 
 def test_nobody_else_can_act_on_a_follow_up(org, book, login):
     f = follow_up(org, book.west)
-    response = login(org.rm_west2).post(
-        reverse("relationships:follow-up-action", args=[f.pk, "skip"]), {"reason": "越权"}
-    )
+    response = login(org.rm_west2).post(reverse("reminders:follow-up-action", args=[f.pk, "skip"]), {"reason": "越权"})
     assert response.status_code == 404
-    assert (
-        login(org.rm_west).post(reverse("relationships:follow-up-action", args=[f.pk, "explode"]), {}).status_code
-        == 404
-    )
+    assert login(org.rm_west).post(reverse("reminders:follow-up-action", args=[f.pk, "explode"]), {}).status_code == 404
     f.refresh_from_db()
     assert f.status == "open" and not Interaction.objects.filter(notes="越权").exists()
 

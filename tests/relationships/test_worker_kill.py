@@ -13,8 +13,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from relationships import services, tasks
-from relationships.models import DigestDelivery, Notification, Staff
+from notifications.models import Notification
+from organisation.models import Staff
+from relationships import services
+from reminders import services as reminder_services
+from reminders import tasks
+from reminders.models import DigestDelivery
 from tests.factories import CustomerFactory, StaffFactory
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -72,7 +76,7 @@ def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
 
     worker = start_worker(env, tmp_path / "worker1.log")
     try:
-        recipients = services.digest_recipients(timezone.localdate())
+        recipients = reminder_services.digest_recipients(timezone.localdate())
         assert len(recipients) == RMS  # the RMs of the fixture have nothing due
         for staff_id in recipients:  # the test's own queue, so that nothing else interferes
             tasks.send_digest.apply_async(args=[staff_id, day], queue=queue)

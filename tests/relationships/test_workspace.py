@@ -58,5 +58,5 @@ def test_notifications_bell_and_mark_read(org, book, login):
     services.reassignment_request(actor=org.rm_west.user, customers=[book.west], to_staff=org.rm_west2, reason="r")
     client = login(org.west_head)
     assert "1" in region_text(client.get(reverse("home"), follow=True).content, "bell")
-    client.post(reverse("relationships:notification-list"))
+    client.post(reverse("notifications:notification-list"))
     assert region_text(client.get(reverse("home"), follow=True).content, "bell") == ""

@@ -1,0 +1,210 @@
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from crm_site.pagination import UncountedPaginator
+from customers.models import AccessLog
+from customers.services import access_log_record
+from organisation import access
+from organisation.models import Branch, Staff
+from organisation.permissions import RoleRequiredMixin
+
+from . import boards as dashboards
+from . import exports
+
+
+def _export_log(request, reason: str, detail: dict, rows: int) -> None:
+    access_log_record(
+        actor=request.user,
+        action=AccessLog.Action.EXPORT,
+        reason=reason,
+        detail=detail,
+        row_count=rows,
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    """The branch head's home: KPI cards, charts, the RMs and the churn-risk list of a branch subtree."""
+
+    template_name = "dashboards/dashboard.html"
+    allowed_roles = access.HEADS_AND_ADMINS
+
+    def get_context_data(self, **kwargs):
+        board = dashboards.dashboard_for(
+            self.request.user,
+            branch_id=self.request.GET.get("branch"),
+            period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD),
+            sort=self.request.GET.get("sort", "aum"),
+        )
+        root = board.scope.root
+        return super().get_context_data(
+            board=board,
+            periods=dashboards.PERIODS,
+            query=dashboard_query(board.period.key, root),
+            complaints_query=f"branch={root.pk}" if root is not None else "",
+            rm_columns=dashboards.RM_COLUMNS,
+            branch_columns=dashboards.BRANCH_COLUMNS,
+            coverage_chart=[{"label": line.branch.name, "value": line.figures["coverage"]} for line in board.branches],
+            **kwargs,
+        )
+
+
+def dashboard_query(period_key: str, root) -> str:
+    """The query string that keeps the period and branch on drill-down and export links."""
+
+    params = {"period": period_key}
+    if root is not None:
+        params["branch"] = root.pk
+    return urlencode(params)
+
+
+class HqDashboardView(RoleRequiredMixin, TemplateView):
+    """HQ: the figures of the whole bank and the ranking of its branches."""
+
+    template_name = "dashboards/dashboard_hq.html"
+    allowed_roles = access.ADMINS
+
+    def get_context_data(self, **kwargs):
+        board = dashboards.ranking_for(
+            self.request.user,
+            period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD),
+            level=self.request.GET.get("level", Branch.Level.SUB_BRANCH),
+            sort=self.request.GET.get("sort", "aum"),
+        )
+        return super().get_context_data(
+            board=board,
+            periods=dashboards.PERIODS,
+            levels=[(v, label) for v, label in Branch.Level.choices if v != Branch.Level.BRANCH],
+            branch_sorts=dashboards.BRANCH_SORTS,
+            branch_columns=dashboards.BRANCH_COLUMNS,
+            coverage_chart=[
+                {"label": line.branch.name, "value": line.figures["coverage"]} for line in board["ranking"][:30]
+            ],
+            query=dashboard_query(board["period"].key, None),
+            **kwargs,
+        )
+
+
+class RmPerformanceView(RoleRequiredMixin, TemplateView):
+    """绩效: one RM over a period against the median of their branch's RMs. An RM sees only themself (another
+    RM is a 404); a head any RM of their subtree."""
+
+    template_name = "dashboards/dashboard_rm.html"
+    allowed_roles = access.PORTFOLIO_ROLES
+
+    def get_rm(self):
+        return dashboards.rm_get_visible(self.request.user, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        rm = self.get_rm()
+        performance = dashboards.performance_for(
+            rm, period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD)
+        )
+        churn = dashboards.churn_list(self.request.user, None, rm=rm)
+        return super().get_context_data(
+            perf=performance,
+            churn=churn,
+            periods=dashboards.PERIODS,
+            is_self=rm.pk == self.request.user.staff.pk,
+            rm_query=f"rm={rm.pk}&period={performance['period'].key}",
+            **kwargs,
+        )
+
+
+class MyPerformanceView(RmPerformanceView):
+    """我的绩效: the RM's own performance page."""
+
+    allowed_roles = access.RMS
+
+    def get_rm(self):
+        return dashboards.rm_get_visible(self.request.user, self.request.user.staff.pk)
+
+
+class DashboardRecordsView(RoleRequiredMixin, TemplateView):
+    """The records behind a dashboard figure (drill-down), through the same visibility rule."""
+
+    template_name = "dashboards/dashboard_records.html"
+    allowed_roles = access.PORTFOLIO_ROLES
+    per_page = 50
+
+    def get_context_data(self, **kwargs):
+        params = self.request.GET
+        staff = self.request.user.staff
+        rm_id = params.get("rm", "")
+        if staff.role == Staff.Role.RM:
+            rm_id = rm_id or str(staff.pk)  # an RM's figures are their own
+        if rm_id and not rm_id.isdigit():
+            raise Http404
+        branch_id = params.get("branch", "")
+        if branch_id and not branch_id.isdigit():
+            raise Http404
+        drill = dashboards.drill_for(
+            self.request.user,
+            metric=params.get("metric", ""),
+            period_key=params.get("period", dashboards.DEFAULT_PERIOD),
+            branch_id=branch_id or None,
+            rm_id=rm_id or None,
+            channel=params.get("channel", ""),
+        )
+        return super().get_context_data(
+            drill=drill,
+            # No count: the page shows the dashboard's figure, and counting the records of a large scope costs
+            # more than the page (docs/performance.md).
+            page_obj=UncountedPaginator(drill.records, self.per_page).get_page(params.get("page")),
+            back=self._back(drill),
+            **kwargs,
+        )
+
+    def _back(self, drill) -> str:
+        if drill.rm is not None:
+            return reverse("dashboards:rm-performance", args=[drill.rm.pk]) + f"?period={drill.period.key}"
+        return reverse("dashboards:dashboard") + "?" + dashboard_query(drill.period.key, drill.scope.root)
+
+
+class DashboardExportView(RoleRequiredMixin, View):
+    """Excel of a dashboard table (RMs, branches, churn risk): masked identifiers, written to the access log."""
+
+    allowed_roles = access.HEADS_AND_ADMINS
+    TABLES = ("rms", "branches", "ranking", "churn")
+
+    def get(self, request):
+        table = request.GET.get("table", "")
+        if table not in self.TABLES:
+            raise Http404
+        period_key = request.GET.get("period", dashboards.DEFAULT_PERIOD)
+        branch_id = request.GET.get("branch") or None
+        if branch_id and not str(branch_id).isdigit():
+            raise Http404
+        if table == "ranking":
+            if request.user.staff.role != Staff.Role.ADMIN:
+                raise PermissionDenied
+            board = dashboards.ranking_for(
+                request.user, period_key=period_key, level=request.GET.get("level", Branch.Level.SUB_BRANCH)
+            )
+            response, rows = exports.branches_xlsx(board["ranking"], board["period"], title=_("Branch ranking"))
+            scope_name = _("All branches")
+        else:
+            scope = dashboards.scope_for(request.user, branch_id)
+            period = dashboards.period_for(period_key)
+            scope_name = scope.root.name if scope.root else _("All branches")
+            if table == "rms":
+                lines = dashboards.rm_lines(request.user, scope, period)
+                response, rows = exports.rms_xlsx(dashboards._sorted(lines, "aum"), period)
+            elif table == "branches":
+                board = dashboards.dashboard_for(request.user, branch_id=branch_id, period_key=period_key)
+                response, rows = exports.branches_xlsx(board.branches, period, title=_("Branches"))
+            else:
+                follow_ups = dashboards.churn_follow_ups(request.user, scope)[: exports.CHURN_EXPORT_LIMIT]
+                response, rows = exports.churn_xlsx(follow_ups)
+        _export_log(
+            request,
+            _("Dashboard export: %(table)s, %(scope)s") % {"table": table, "scope": scope_name},
+            {"table": table, "period": period_key, "branch": branch_id},
+            rows,
+        )
+        return response

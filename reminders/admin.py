@@ -1,0 +1,20 @@
+from django.contrib import admin
+
+from crm_site.pagination import CappedPaginator
+
+from .models import FollowUp
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ("due_on", "kind", "title", "customer", "staff", "status")
+    list_filter = ("kind", "status")
+    list_select_related = ("customer", "staff")
+    search_fields = ("=customer__customer_no", "staff__employee_no", "title")
+    raw_id_fields = ("customer", "staff", "completed_by", "interaction")
+    readonly_fields = ("dedupe_key", "created_at")
+    show_full_result_count = False
+    paginator = CappedPaginator
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,16 @@
+"""The reminders panels of the customer's 360° page and of the RM's portfolio page."""
+
+from customers import panels
+from relationships.panels import my_customers
+
+from .selectors import follow_ups_open_for, follow_ups_open_of_customer
+
+
+@panels.customer_360.register
+def follow_up_panel(request, customer) -> dict:
+    return {"follow_ups": follow_ups_open_of_customer(customer)}
+
+
+@my_customers.register
+def my_follow_ups_panel(request, staff) -> dict:
+    return {"follow_ups": follow_ups_open_for(staff, limit=10)}

@@ -1,0 +1,87 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from complaints.selectors import open_complaints_handled_by
+from crm_site.service_errors import as_text
+from organisation import access
+from organisation.models import Staff
+from organisation.permissions import RoleRequiredMixin
+from organisation.selectors import staff_visible_to
+
+from . import selectors, services
+from .forms import FollowUpDoneForm, SkipForm, SnoozeForm
+from .models import FollowUp
+
+
+class TodayView(RoleRequiredMixin, TemplateView):
+    """今日工作: the RM's open follow-ups by kind, overdue first, with one-tap actions. A head sees any RM of their
+    subtree read-only (``?rm=``), and the counts per RM."""
+
+    template_name = "reminders/today.html"
+    allowed_roles = access.PORTFOLIO_ROLES
+
+    def get_context_data(self, **kwargs):
+
+        user, staff = self.request.user, self.request.user.staff
+        rm_id = self.request.GET.get("rm", "")
+        kind = self.request.GET.get("kind", "")
+        kind = kind if kind in FollowUp.Kind.values else ""
+        context = {"kind": kind, "kinds": FollowUp.Kind.choices}
+        if rm_id.isdigit() and staff.role != Staff.Role.RM:
+            rm = get_object_or_404(staff_visible_to(user).filter(role=Staff.Role.RM), pk=rm_id)
+            context.update(today=selectors.today_for(rm, kind=kind or None), read_only=True, viewed_rm=rm)
+            context.update(complaints=open_complaints_handled_by(rm))
+        elif staff.role == Staff.Role.RM:
+            context.update(today=selectors.today_for(staff, kind=kind or None), read_only=False)
+            context.update(complaints=open_complaints_handled_by(staff))
+        else:
+            context.update(per_rm=selectors.follow_up_counts_by_rm(user), read_only=True)
+        context.update(done_form=FollowUpDoneForm(), snooze_form=SnoozeForm(), skip_form=SkipForm())
+        return super().get_context_data(**context, **kwargs)
+
+
+class FollowUpActionView(RoleRequiredMixin, View):
+    """Done (with a quick log), snooze, or skip one follow-up. Over htmx the item is replaced in place."""
+
+    allowed_roles = access.RMS
+    fragment = "reminders/partials/_follow_up.html"
+    forms = {"done": FollowUpDoneForm, "snooze": SnoozeForm, "skip": SkipForm}
+
+    def post(self, request, pk, action):
+        follow_up = selectors.follow_up_get_own(request.user, pk)
+        if action not in self.forms:
+            raise Http404
+        form = self.forms[action](request.POST)
+        error = None
+        if form.is_valid():
+            try:
+                if action == "done":
+                    follow_up = services.follow_up_complete(
+                        actor=request.user, follow_up=follow_up, **form.cleaned_data
+                    )
+                elif action == "snooze":
+                    follow_up = services.follow_up_snooze(
+                        actor=request.user, follow_up=follow_up, until=form.cleaned_data["until"]
+                    )
+                else:
+                    follow_up = services.follow_up_skip(
+                        actor=request.user, follow_up=follow_up, reason=form.cleaned_data["reason"]
+                    )
+            except ValidationError as e:
+                error = as_text(e)
+        else:
+            error = " ".join(str(m) for errors in form.errors.values() for m in errors)
+        if request.htmx:
+            context = {"f": follow_up, "error": error, "read_only": False, "done_form": FollowUpDoneForm(),
+                       "snooze_form": SnoozeForm(), "skip_form": SkipForm()}  # fmt: skip
+            return render(request, self.fragment, context)
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Follow-up updated."))
+        return redirect("reminders:today")
