@@ -8,8 +8,8 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from organisation.models import Staff
-from organisation.selectors import staff_of
+from organisation.models import Branch, Staff
+from organisation.selectors import staff_of, staff_visible_to
 
 from . import rules
 from .models import Complaint, ComplaintCategory, ComplaintCause, ComplaintEvent, ComplaintExtension
@@ -161,8 +161,6 @@ def complaint_detail(user, pk) -> ComplaintView:
 
 def handler_choices(user, complaint: Complaint | None = None) -> QuerySet[Staff]:
     """Who may be made handler: active staff within the user's area, never the subject of the complaint."""
-    from organisation.selectors import staff_visible_to
-
     qs = staff_visible_to(user).filter(status=Staff.Status.ACTIVE).select_related("branch")
     if complaint is not None and complaint.subject_staff_id:
         qs = qs.exclude(pk=complaint.subject_staff_id)
@@ -278,8 +276,6 @@ def monthly_statistics(user, month: date, branch=None, now: datetime | None = No
     categories = {c.pk: str(c) for c in ComplaintCategory.objects.all()}
     causes = {c.pk: str(c) for c in ComplaintCause.objects.all()}
     by_branch = grouped("branch", {})
-    from organisation.models import Branch
-
     names = dict(Branch.objects.filter(pk__in=[r.key for r in by_branch]).values_list("pk", "name"))
     for r in by_branch:
         r.label = names.get(r.key, "—")

@@ -15,7 +15,10 @@ from django.utils.translation import gettext as _
 
 from customers import pii
 from customers.masking import _mask, mask_mobile
+from customers.selectors import customers_visible_to
+from notifications.services import notification_send
 from organisation.models import Branch, Staff
+from organisation.selectors import branches_visible_to, staff_visible_to
 
 from . import rules
 from .models import (
@@ -129,8 +132,6 @@ def _url(complaint: Complaint) -> str:
 
 
 def _notify(recipients, text: str, url: str) -> int:
-    from notifications.services import notification_send
-
     return notification_send([r for r in recipients if r is not None and r.is_active_staff], text, url)
 
 
@@ -209,9 +210,6 @@ def complaint_register(
     attachments=(),
 ) -> Complaint:
     """登记: the Art. 13 record of a complaint received through any channel. The clock starts at receipt."""
-    from customers.selectors import customers_visible_to
-    from organisation.selectors import branches_visible_to, staff_visible_to
-
     staff = _staff(actor)
     _require(staff.role in MANAGERS)
     now = timezone.now()
@@ -311,8 +309,6 @@ def _locked(complaint: Complaint) -> Complaint:
 @transaction.atomic
 def complaint_assign(*, actor, complaint: Complaint, handler: Staff, note: str = "") -> Complaint:
     """Give the complaint a handler. Recusal: never the staff member complained about."""
-    from organisation.selectors import staff_visible_to
-
     staff = _staff(actor)
     complaint = _locked(complaint)
     _require(may_manage(staff, complaint))

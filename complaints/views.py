@@ -1,4 +1,3 @@
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib import messages
@@ -11,9 +10,11 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from crm_site.actions import Action
 from crm_site.excel import xlsx_response
 from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form
+from customers.exports import export_logged
 from customers.selectors import customers_visible_to, search_condition
 from organisation.access import EVERY_ROLE
 from organisation.models import Staff
@@ -116,34 +117,114 @@ class ComplaintCreateView(RoleRequiredMixin, View):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Action:
-    label: str
-    form: type
-    done: str
+def _extension_decision(call):
+    def run(actor, view, d):
+        if view.pending_extension is None:
+            raise ValidationError(_("No extension is waiting for approval."))
+        return call(actor=actor, extension=view.pending_extension, note=d.get("note", ""))
+
+    return run
 
 
 ACTIONS = {
-    "accept": Action(gettext_lazy("Accept"), forms.AssignForm, gettext_lazy("Accepted.")),
-    "assign": Action(gettext_lazy("Assign a handler"), forms.AssignForm, gettext_lazy("Handler assigned.")),
-    "start": Action(gettext_lazy("Start handling"), forms.NoteForm, gettext_lazy("Handling started.")),
-    "extend": Action(gettext_lazy("Extend the deadline"), forms.ExtensionForm, gettext_lazy("Extension recorded.")),
+    "accept": Action(
+        gettext_lazy("Accept"),
+        lambda actor, v, d: services.complaint_accept(actor=actor, complaint=v.complaint, handler=d.get("handler")),
+        gettext_lazy("Accepted."),
+        form=forms.AssignForm,
+    ),
+    "assign": Action(
+        gettext_lazy("Assign a handler"),
+        lambda actor, v, d: services.complaint_assign(
+            actor=actor, complaint=v.complaint, handler=d["handler"], note=d.get("note", "")
+        ),
+        gettext_lazy("Handler assigned."),
+        form=forms.AssignForm,
+    ),
+    "start": Action(
+        gettext_lazy("Start handling"),
+        lambda actor, v, d: services.complaint_start(actor=actor, complaint=v.complaint),
+        gettext_lazy("Handling started."),
+        form=forms.NoteForm,
+    ),
+    "extend": Action(
+        gettext_lazy("Extend the deadline"),
+        lambda actor, v, d: services.extension_request(actor=actor, complaint=v.complaint, **d),
+        gettext_lazy("Extension recorded."),
+        form=forms.ExtensionForm,
+    ),
     "approve": Action(
-        gettext_lazy("Approve the extension"), forms.ExtensionDecisionForm, gettext_lazy("Extension approved.")
+        gettext_lazy("Approve the extension"),
+        _extension_decision(services.extension_approve),
+        gettext_lazy("Extension approved."),
+        form=forms.ExtensionDecisionForm,
     ),
     "reject": Action(
-        gettext_lazy("Reject the extension"), forms.ExtensionDecisionForm, gettext_lazy("Extension rejected.")
+        gettext_lazy("Reject the extension"),
+        _extension_decision(services.extension_reject),
+        gettext_lazy("Extension rejected."),
+        form=forms.ExtensionDecisionForm,
     ),
-    "pause": Action(gettext_lazy("Pause the clock"), forms.PauseForm, gettext_lazy("Clock paused.")),
-    "resume": Action(gettext_lazy("Resume the clock"), forms.NoteForm, gettext_lazy("Clock resumed.")),
-    "decide": Action(gettext_lazy("Record the decision"), forms.DecideForm, gettext_lazy("Decision recorded.")),
-    "callback": Action(gettext_lazy("Record the callback"), forms.CallbackForm, gettext_lazy("Callback recorded.")),
-    "close": Action(gettext_lazy("Close"), forms.CloseForm, gettext_lazy("Complaint closed.")),
-    "reopen": Action(gettext_lazy("Reopen for review"), forms.ReopenForm, gettext_lazy("Reopened for review.")),
-    "withdraw": Action(gettext_lazy("Record a withdrawal"), forms.WithdrawForm, gettext_lazy("Withdrawal recorded.")),
-    "note": Action(gettext_lazy("Add a note"), forms.NoteForm, gettext_lazy("Note added.")),
-    "contact": Action(gettext_lazy("Record a contact"), forms.ContactForm, gettext_lazy("Contact recorded.")),
-    "attach": Action(gettext_lazy("Add an attachment"), forms.AttachForm, gettext_lazy("Attachment added.")),
+    "pause": Action(
+        gettext_lazy("Pause the clock"),
+        lambda actor, v, d: services.clock_pause(actor=actor, complaint=v.complaint, **d),
+        gettext_lazy("Clock paused."),
+        form=forms.PauseForm,
+    ),
+    "resume": Action(
+        gettext_lazy("Resume the clock"),
+        lambda actor, v, d: services.clock_resume(actor=actor, complaint=v.complaint),
+        gettext_lazy("Clock resumed."),
+        form=forms.NoteForm,
+    ),
+    "decide": Action(
+        gettext_lazy("Record the decision"),
+        lambda actor, v, d: services.complaint_decide(actor=actor, complaint=v.complaint, **d),
+        gettext_lazy("Decision recorded."),
+        form=forms.DecideForm,
+    ),
+    "callback": Action(
+        gettext_lazy("Record the callback"),
+        lambda actor, v, d: services.callback_record(actor=actor, complaint=v.complaint, **d),
+        gettext_lazy("Callback recorded."),
+        form=forms.CallbackForm,
+    ),
+    "close": Action(
+        gettext_lazy("Close"),
+        lambda actor, v, d: services.complaint_close(actor=actor, complaint=v.complaint, **d),
+        gettext_lazy("Complaint closed."),
+        form=forms.CloseForm,
+    ),
+    "reopen": Action(
+        gettext_lazy("Reopen for review"),
+        lambda actor, v, d: services.complaint_reopen(actor=actor, complaint=v.complaint, **d),
+        gettext_lazy("Reopened for review."),
+        form=forms.ReopenForm,
+    ),
+    "withdraw": Action(
+        gettext_lazy("Record a withdrawal"),
+        lambda actor, v, d: services.complaint_withdraw(actor=actor, complaint=v.complaint, **d),
+        gettext_lazy("Withdrawal recorded."),
+        form=forms.WithdrawForm,
+    ),
+    "note": Action(
+        gettext_lazy("Add a note"),
+        lambda actor, v, d: services.note_add(actor=actor, complaint=v.complaint, text=d["text"]),
+        gettext_lazy("Note added."),
+        form=forms.NoteForm,
+    ),
+    "contact": Action(
+        gettext_lazy("Record a contact"),
+        lambda actor, v, d: services.contact_record(actor=actor, complaint=v.complaint, **d),
+        gettext_lazy("Contact recorded."),
+        form=forms.ContactForm,
+    ),
+    "attach": Action(
+        gettext_lazy("Add an attachment"),
+        lambda actor, v, d: services.attachment_add(actor=actor, complaint=v.complaint, upload=d["file"]),
+        gettext_lazy("Attachment added."),
+        form=forms.AttachForm,
+    ),
 }
 # Actions whose form has no required fields: a plain button.
 BUTTONS = {"start", "resume"}
@@ -204,45 +285,6 @@ def _form(action: str, request, complaint: Complaint, data=None, files=None):
     return cls(data, files, initial=initial) if cls is forms.AttachForm else cls(data, initial=initial)
 
 
-def _run(action: str, actor, view: selectors.ComplaintView, d: dict):
-    c = view.complaint
-    match action:
-        case "accept":
-            return services.complaint_accept(actor=actor, complaint=c, handler=d.get("handler"))
-        case "assign":
-            return services.complaint_assign(actor=actor, complaint=c, handler=d["handler"], note=d.get("note", ""))
-        case "start":
-            return services.complaint_start(actor=actor, complaint=c)
-        case "extend":
-            return services.extension_request(actor=actor, complaint=c, **d)
-        case "approve" | "reject":
-            if view.pending_extension is None:
-                raise ValidationError(_("No extension is waiting for approval."))
-            call = services.extension_approve if action == "approve" else services.extension_reject
-            return call(actor=actor, extension=view.pending_extension, note=d.get("note", ""))
-        case "pause":
-            return services.clock_pause(actor=actor, complaint=c, **d)
-        case "resume":
-            return services.clock_resume(actor=actor, complaint=c)
-        case "decide":
-            return services.complaint_decide(actor=actor, complaint=c, **d)
-        case "callback":
-            return services.callback_record(actor=actor, complaint=c, **d)
-        case "close":
-            return services.complaint_close(actor=actor, complaint=c, **d)
-        case "reopen":
-            return services.complaint_reopen(actor=actor, complaint=c, **d)
-        case "withdraw":
-            return services.complaint_withdraw(actor=actor, complaint=c, **d)
-        case "note":
-            return services.note_add(actor=actor, complaint=c, text=d["text"])
-        case "contact":
-            return services.contact_record(actor=actor, complaint=c, **d)
-        case "attach":
-            return services.attachment_add(actor=actor, complaint=c, upload=d["file"])
-    raise Http404
-
-
 class ComplaintDetailView(RoleRequiredMixin, View):
     template_name = "complaints/complaint_detail.html"
     allowed_roles = EVERY_ROLE
@@ -289,7 +331,7 @@ class ComplaintDetailView(RoleRequiredMixin, View):
         form = _form(action, request, view.complaint, request.POST, request.FILES)
         if form.is_valid():
             try:
-                _run(action, request.user, view, form.cleaned_data)
+                ACTIONS[action].run(request.user, view, form.cleaned_data)
             except ValidationError as e:
                 apply_to_form(form, e)
             else:
@@ -391,18 +433,7 @@ class StatisticsView(RoleRequiredMixin, TemplateView):
         )
 
     def export(self, request, stats):
-        from customers.models import AccessLog
-        from customers.services import access_log_record
-
         month = stats.month.strftime("%Y-%m")
-        access_log_record(
-            actor=request.user,
-            action=AccessLog.Action.EXPORT,
-            reason=_("Complaint statistics export"),
-            detail={"month": month},
-            row_count=stats.total.received,
-            ip_address=request.META.get("REMOTE_ADDR"),
-        )
         header = [str(h) for h in STAT_HEADER]
         sheets = [
             (str(title), header, [_stat_cells(r) for r in rows] + [_stat_cells(stats.total, _("Total"))])
@@ -413,7 +444,13 @@ class StatisticsView(RoleRequiredMixin, TemplateView):
                 (_("By channel"), stats.by_channel),
             )
         ]
-        return xlsx_response(f"complaint-statistics-{month}", sheets)
+        return export_logged(
+            request,
+            xlsx_response(f"complaint-statistics-{month}", sheets),
+            reason=_("Complaint statistics export"),
+            detail={"month": month},
+            rows=stats.total.received,
+        )
 
 
 class RepeatedCausesView(RoleRequiredMixin, TemplateView):

@@ -15,7 +15,7 @@ from organisation.permissions import RoleRequiredMixin
 
 from . import exports, panels, selectors, services
 from .forms import CustomerFilterForm, RevealForm, customer_form_class, initial_from
-from .models import AccessLog, Customer
+from .models import Customer
 from .permissions import revealable_fields
 
 
@@ -57,15 +57,13 @@ class CustomerExportView(RoleRequiredMixin, View):
                 % {"limit": f"{limit:,}"},
             )
             return redirect(reverse("customers:customer-list") + "?" + request.GET.urlencode())
-        services.access_log_record(
-            actor=request.user,
-            action=AccessLog.Action.EXPORT,
+        return exports.export_logged(
+            request,
+            exports.customers_xlsx(customers),
             reason=_("Customer list export"),
             detail={"filters": filters.describe()},
-            row_count=rows,
-            ip_address=client_ip(request),
+            rows=rows,
         )
-        return exports.customers_xlsx(customers)
 
 
 def detail_context(request, pk, *, revealed: dict | None = None) -> dict:

@@ -7,25 +7,13 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from crm_site.pagination import UncountedPaginator
-from customers.models import AccessLog
-from customers.services import access_log_record
+from customers.exports import export_logged
 from organisation import access
 from organisation.models import Branch, Staff
 from organisation.permissions import RoleRequiredMixin
 
 from . import boards as dashboards
 from . import exports
-
-
-def _export_log(request, reason: str, detail: dict, rows: int) -> None:
-    access_log_record(
-        actor=request.user,
-        action=AccessLog.Action.EXPORT,
-        reason=reason,
-        detail=detail,
-        row_count=rows,
-        ip_address=request.META.get("REMOTE_ADDR"),
-    )
 
 
 class DashboardView(RoleRequiredMixin, TemplateView):
@@ -201,10 +189,10 @@ class DashboardExportView(RoleRequiredMixin, View):
             else:
                 follow_ups = dashboards.churn_follow_ups(request.user, scope)[: exports.CHURN_EXPORT_LIMIT]
                 response, rows = exports.churn_xlsx(follow_ups)
-        _export_log(
+        return export_logged(
             request,
-            _("Dashboard export: %(table)s, %(scope)s") % {"table": table, "scope": scope_name},
-            {"table": table, "period": period_key, "branch": branch_id},
-            rows,
+            response,
+            reason=_("Dashboard export: %(table)s, %(scope)s") % {"table": table, "scope": scope_name},
+            detail={"table": table, "period": period_key, "branch": branch_id},
+            rows=rows,
         )
-        return response

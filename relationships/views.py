@@ -3,19 +3,20 @@ from datetime import date, datetime, time, timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from crm_site.actions import Action, run_posted
 from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form, as_text
-from customers.models import AccessLog
+from customers.exports import export_logged
 from customers.selectors import customer_get_visible, customers_visible_to
-from customers.services import access_log_record
 from organisation import access
 from organisation.models import Staff
 from organisation.permissions import RoleRequiredMixin
@@ -312,6 +313,29 @@ class ReassignmentListView(RoleRequiredMixin, TemplateView):
         )
 
 
+def _note(data) -> str:
+    return data.get("note", "")[:200]
+
+
+REASSIGNMENT_ACTIONS = {
+    "approve": Action(
+        gettext_lazy("Approve"),
+        lambda actor, r, d: services.reassignment_approve(actor=actor, request=r, note=_note(d)),
+        gettext_lazy("Approved: the customers have moved."),
+    ),
+    "reject": Action(
+        gettext_lazy("Reject"),
+        lambda actor, r, d: services.reassignment_reject(actor=actor, request=r, note=_note(d)),
+        gettext_lazy("Rejected."),
+    ),
+    "cancel": Action(
+        gettext_lazy("Withdraw the request"),
+        lambda actor, r, d: services.reassignment_cancel(actor=actor, request=r),
+        gettext_lazy("Request withdrawn."),
+    ),
+}
+
+
 class ReassignmentDetailView(RoleRequiredMixin, View):
     allowed_roles = access.EVERY_ROLE
     template_name = "relationships/reassignment_detail.html"
@@ -337,21 +361,7 @@ class ReassignmentDetailView(RoleRequiredMixin, View):
 
     def post(self, request, pk):
         reassignment = selectors.reassignment_get_visible(request.user, pk)
-        action = request.POST.get("action")
-        note = request.POST.get("note", "")[:200]
-        try:
-            if action == "approve":
-                services.reassignment_approve(actor=request.user, request=reassignment, note=note)
-                messages.success(request, _("Approved: the customers have moved."))
-            elif action == "reject":
-                services.reassignment_reject(actor=request.user, request=reassignment, note=note)
-                messages.success(request, _("Rejected."))
-            elif action == "cancel":
-                services.reassignment_cancel(actor=request.user, request=reassignment)
-                messages.success(request, _("Request withdrawn."))
-        except ValidationError as e:
-            messages.error(request, as_text(e))
-        return redirect("relationships:reassignment-detail", pk=pk)
+        return run_posted(request, REASSIGNMENT_ACTIONS, reassignment, back="relationships:reassignment-detail", pk=pk)
 
 
 class ApprovalsView(RoleRequiredMixin, TemplateView):
@@ -460,6 +470,43 @@ class HandoverListView(RoleRequiredMixin, TemplateView):
         )
 
 
+def _handover_distribute(actor, handover, data):
+    method = data.get("method")
+    return services.handover_distribute(
+        actor=actor, handover=handover, method=method if method in Handover.Method.values else None
+    )
+
+
+def _handover_assign(actor, handover, data):
+    """Move one line to another receiving RM (over htmx: no page to redraw)."""
+    to_staff = get_object_or_404(handover.targets.all(), pk=data.get("to_staff") or 0)
+    customer_id = data.get("customer", "")
+    if not customer_id.isdigit():
+        raise Http404
+    return services.handover_assign(actor=actor, handover=handover, customer_id=int(customer_id), to_staff=to_staff)
+
+
+HANDOVER_ACTIONS = {
+    "distribute": Action(gettext_lazy("Distribute again"), _handover_distribute, gettext_lazy("Distributed again.")),
+    "assign": Action(gettext_lazy("Move to another RM"), _handover_assign, quiet_over_htmx=True),
+    "submit": Action(
+        gettext_lazy("Submit for approval"),
+        lambda actor, h, d: services.handover_submit(actor=actor, handover=h),
+        gettext_lazy("Submitted for approval."),
+    ),
+    "approve": Action(
+        gettext_lazy("Approve and carry out"),
+        lambda actor, h, d: services.handover_approve(actor=actor, handover=h, note=_note(d)),
+        gettext_lazy("Handover approved and carried out."),
+    ),
+    "reject": Action(
+        gettext_lazy("Return"),
+        lambda actor, h, d: services.handover_reject(actor=actor, handover=h, note=_note(d)),
+        gettext_lazy("Handover returned."),
+    ),
+}
+
+
 class HandoverDetailView(RoleRequiredMixin, View):
     """The handover: the distribution by receiving RM and by tier, the lines (changeable by hand while being
     prepared), and the decision."""
@@ -477,38 +524,7 @@ class HandoverDetailView(RoleRequiredMixin, View):
 
     def post(self, request, pk):
         handover = selectors.handover_get_visible(request.user, pk)
-        action = request.POST.get("action")
-        try:
-            if action == "distribute":
-                method = request.POST.get("method")
-                services.handover_distribute(
-                    actor=request.user, handover=handover, method=method if method in Handover.Method.values else None
-                )
-                messages.success(request, _("Distributed again."))
-            elif action == "assign":
-                to_staff = get_object_or_404(handover.targets.all(), pk=request.POST.get("to_staff") or 0)
-                customer_id = request.POST.get("customer", "")
-                if not customer_id.isdigit():
-                    raise Http404
-                services.handover_assign(
-                    actor=request.user, handover=handover, customer_id=int(customer_id), to_staff=to_staff
-                )
-                if request.htmx:
-                    return HttpResponse(status=204)
-            elif action == "submit":
-                services.handover_submit(actor=request.user, handover=handover)
-                messages.success(request, _("Submitted for approval."))
-            elif action == "approve":
-                services.handover_approve(
-                    actor=request.user, handover=handover, note=request.POST.get("note", "")[:200]
-                )
-                messages.success(request, _("Handover approved and carried out."))
-            elif action == "reject":
-                services.handover_reject(actor=request.user, handover=handover, note=request.POST.get("note", "")[:200])
-                messages.success(request, _("Handover returned."))
-        except ValidationError as e:
-            messages.error(request, as_text(e))
-        return redirect("relationships:handover-detail", pk=pk)
+        return run_posted(request, HANDOVER_ACTIONS, handover, back="relationships:handover-detail", pk=pk)
 
 
 class HandoverReportView(RoleRequiredMixin, View):
@@ -519,16 +535,13 @@ class HandoverReportView(RoleRequiredMixin, View):
     def get(self, request, pk):
         handover = selectors.handover_get_visible(request.user, pk)
 
-        response = exports.handover_xlsx(handover)
-        access_log_record(
-            actor=request.user,
-            action=AccessLog.Action.EXPORT,
+        return export_logged(
+            request,
+            exports.handover_xlsx(handover),
             reason=_("Handover report"),
             detail={"handover": handover.pk},
-            row_count=handover.items.count(),
-            ip_address=request.META.get("REMOTE_ADDR"),
+            rows=handover.items.count(),
         )
-        return response
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -574,6 +587,30 @@ class VisitPlanCreateView(RoleRequiredMixin, View):
         return render(request, self.template_name, {"form": form})
 
 
+VISIT_PLAN_ACTIONS = {
+    "submit": Action(
+        gettext_lazy("Submit for approval"),
+        lambda actor, p, d: services.visit_plan_submit(actor=actor, plan=p),
+        gettext_lazy("Plan submitted for approval."),
+    ),
+    "approve": Action(
+        gettext_lazy("Approve"),
+        lambda actor, p, d: services.visit_plan_review(actor=actor, plan=p, approve=True, note=_note(d)),
+        gettext_lazy("Plan approved."),
+    ),
+    "return": Action(
+        gettext_lazy("Return for changes"),
+        lambda actor, p, d: services.visit_plan_review(actor=actor, plan=p, approve=False, note=_note(d)),
+        gettext_lazy("Plan returned."),
+    ),
+    "cancel": Action(
+        gettext_lazy("Cancel"),
+        lambda actor, p, d: services.visit_plan_cancel(actor=actor, plan=p),
+        gettext_lazy("Plan cancelled."),
+    ),
+}
+
+
 class VisitPlanDetailView(RoleRequiredMixin, View):
     allowed_roles = access.PORTFOLIO_ROLES
     template_name = "relationships/visit_plan_detail.html"
@@ -595,21 +632,7 @@ class VisitPlanDetailView(RoleRequiredMixin, View):
 
     def post(self, request, pk):
         plan = selectors.visit_plan_get_visible(request.user, pk)
-        action = request.POST.get("action")
-        note = request.POST.get("note", "")[:200]
-        try:
-            if action == "submit":
-                services.visit_plan_submit(actor=request.user, plan=plan)
-                messages.success(request, _("Plan submitted for approval."))
-            elif action in ("approve", "return"):
-                services.visit_plan_review(actor=request.user, plan=plan, approve=action == "approve", note=note)
-                messages.success(request, _("Plan approved.") if action == "approve" else _("Plan returned."))
-            elif action == "cancel":
-                services.visit_plan_cancel(actor=request.user, plan=plan)
-                messages.success(request, _("Plan cancelled."))
-        except ValidationError as e:
-            messages.error(request, as_text(e))
-        return redirect("relationships:visit-plan-detail", pk=pk)
+        return run_posted(request, VISIT_PLAN_ACTIONS, plan, back="relationships:visit-plan-detail", pk=pk)
 
 
 class VisitPlanReportView(RoleRequiredMixin, View):

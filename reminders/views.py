@@ -3,10 +3,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from complaints.selectors import open_complaints_handled_by
+from crm_site.actions import Action
 from crm_site.service_errors import as_text
 from organisation import access
 from organisation.models import Staff
@@ -45,33 +47,40 @@ class TodayView(RoleRequiredMixin, TemplateView):
         return super().get_context_data(**context, **kwargs)
 
 
+FOLLOW_UP_ACTIONS = {
+    "done": Action(
+        gettext_lazy("Done"),
+        lambda actor, f, d: services.follow_up_complete(actor=actor, follow_up=f, **d),
+        form=FollowUpDoneForm,
+    ),
+    "snooze": Action(
+        gettext_lazy("Snooze"),
+        lambda actor, f, d: services.follow_up_snooze(actor=actor, follow_up=f, until=d["until"]),
+        form=SnoozeForm,
+    ),
+    "skip": Action(
+        gettext_lazy("Skip"),
+        lambda actor, f, d: services.follow_up_skip(actor=actor, follow_up=f, reason=d["reason"]),
+        form=SkipForm,
+    ),
+}
+
+
 class FollowUpActionView(RoleRequiredMixin, View):
     """Done (with a quick log), snooze, or skip one follow-up. Over htmx the item is replaced in place."""
 
     allowed_roles = access.RMS
     fragment = "reminders/partials/_follow_up.html"
-    forms = {"done": FollowUpDoneForm, "snooze": SnoozeForm, "skip": SkipForm}
 
     def post(self, request, pk, action):
         follow_up = selectors.follow_up_get_own(request.user, pk)
-        if action not in self.forms:
+        if action not in FOLLOW_UP_ACTIONS:
             raise Http404
-        form = self.forms[action](request.POST)
+        form = FOLLOW_UP_ACTIONS[action].form(request.POST)
         error = None
         if form.is_valid():
             try:
-                if action == "done":
-                    follow_up = services.follow_up_complete(
-                        actor=request.user, follow_up=follow_up, **form.cleaned_data
-                    )
-                elif action == "snooze":
-                    follow_up = services.follow_up_snooze(
-                        actor=request.user, follow_up=follow_up, until=form.cleaned_data["until"]
-                    )
-                else:
-                    follow_up = services.follow_up_skip(
-                        actor=request.user, follow_up=follow_up, reason=form.cleaned_data["reason"]
-                    )
+                follow_up = FOLLOW_UP_ACTIONS[action].run(request.user, follow_up, form.cleaned_data)
             except ValidationError as e:
                 error = as_text(e)
         else:

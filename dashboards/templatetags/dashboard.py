@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import number_format
 
+from dashboards.boards import churn_reasons as reasons
+
 register = template.Library()
 
 
@@ -27,6 +29,4 @@ def get(mapping, key):
 
 @register.filter
 def churn_reasons(follow_up) -> list:
-    from dashboards.boards import churn_reasons as reasons
-
     return reasons(follow_up)
