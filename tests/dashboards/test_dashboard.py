@@ -13,7 +13,7 @@ from dashboards import boards as dashboards
 from dashboards import figures
 from dashboards.models import BranchDayFigures
 from relationships import services
-from tests.relationships.test_figures import DAY, NOW, data  # noqa: F401 - the hand-built data set
+from tests.dashboards.test_figures import DAY, NOW, data  # noqa: F401 - the hand-built data set
 
 pytestmark = pytest.mark.django_db
 
