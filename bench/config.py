@@ -28,7 +28,7 @@ SCALES = {
     "large": Scale("large", 1_000_000, 200, 5),
 }
 
-# DESIGN.md §6, in milliseconds (pages, server time at p95) and seconds (jobs).
+# The performance budgets (docs/performance.md), in milliseconds (pages, server time at p95) and seconds (jobs).
 PAGE_BUDGET_MS = 100
 DASHBOARD_BUDGET_MS = 200
 JOB_BUDGET_S = 60

@@ -16,7 +16,7 @@ from .models import Complaint, ComplaintCategory, ComplaintCause, ComplaintEvent
 
 
 def complaints_visible_to(user) -> QuerySet[Complaint]:
-    """The one visibility rule for complaints (DESIGN §4).
+    """The one visibility rule for complaints (docs/architecture.md, "Roles and visibility").
 
     - Admin/HQ: every complaint.
     - Branch head and complaints officer: complaints about their branch and every branch below it.

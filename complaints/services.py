@@ -45,7 +45,7 @@ ATTACHMENT_TYPES = {
     ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
 }
 
-# What the decision notice tells the complainant (管理办法 art. 22; DOMAIN.md): their further remedies.
+# What the decision notice tells the complainant (《银行业保险业消费投诉处理管理办法》 art. 22; docs/complaints.md): their further remedies.
 REMEDIES = "如对处理结果不满意，可在收到本答复之日起30日内向上级机构书面申请核查，也可通过调解、仲裁、诉讼等途径解决。"
 
 

@@ -74,7 +74,7 @@ def _visible(user) -> tuple[QuerySet[Customer], bool]:
 
 
 def customers_visible_to(user) -> QuerySet[Customer]:
-    """The one visibility rule for customers (DESIGN §4).
+    """The one visibility rule for customers (docs/architecture.md, "Roles and visibility").
 
     - RM: customers whose primary RM they are, plus those where they are an active secondary RM.
     - Branch head and complaints officer: customers of their branch and every branch below it.
