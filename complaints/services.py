@@ -17,10 +17,11 @@ from customers import pii
 from customers.masking import _mask, mask_mobile
 from customers.selectors import customers_visible_to
 from notifications.services import notification_send
+from organisation import access
 from organisation.models import Branch, Staff
 from organisation.selectors import branches_visible_to, staff_visible_to
 
-from . import rules
+from . import permissions, rules
 from .models import (
     Complaint,
     ComplaintAttachment,
@@ -33,7 +34,6 @@ from .models import (
 
 E = ComplaintEvent.Kind
 FUTURE_TOLERANCE = timedelta(minutes=10)
-MANAGERS = frozenset({Staff.Role.HEAD, Staff.Role.OFFICER, Staff.Role.ADMIN})
 
 # Attachments: what a bank takes in with a complaint. The extension is checked and the content sniffed.
 ATTACHMENT_TYPES = {
@@ -49,39 +49,9 @@ ATTACHMENT_TYPES = {
 REMEDIES = "如对处理结果不满意，可在收到本答复之日起30日内向上级机构书面申请核查，也可通过调解、仲裁、诉讼等途径解决。"
 
 
-def _staff(actor) -> Staff:
-    staff = getattr(actor, "staff", None)
-    if staff is None or not staff.is_active_staff:
-        raise PermissionDenied(_("Only active staff can do this."))
-    return staff
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # Who may do what
 # ----------------------------------------------------------------------------------------------------------------
-
-
-def may_manage(staff: Staff, complaint: Complaint) -> bool:
-    """Officers and heads over the complaint's branch, and administrators: intake, assignment, approvals,
-    callback, closing, review, withdrawal."""
-    if staff is None or not staff.is_active_staff:
-        return False
-    if staff.role == Staff.Role.ADMIN:
-        return True
-    return staff.role in (Staff.Role.HEAD, Staff.Role.OFFICER) and complaint.branch.is_within(staff.branch)
-
-
-def may_handle(staff: Staff, complaint: Complaint) -> bool:
-    """The handler, and whoever may manage it: the work of handling (start, extend, pause, decide, notes)."""
-    if staff is None or not staff.is_active_staff:
-        return False
-    return complaint.handler_id == staff.pk or may_manage(staff, complaint)
-
-
-def may_approve_extension(staff: Staff, complaint: Complaint) -> bool:
-    """The second extension: a head or officer over the complaint (or HQ) who is neither its handler nor the
-    staff member complained about."""
-    return may_manage(staff, complaint) and staff.pk != complaint.handler_id and staff.pk != complaint.subject_staff_id
 
 
 def _require(ok: bool) -> None:
@@ -210,8 +180,8 @@ def complaint_register(
     attachments=(),
 ) -> Complaint:
     """登记: the Art. 13 record of a complaint received through any channel. The clock starts at receipt."""
-    staff = _staff(actor)
-    _require(staff.role in MANAGERS)
+    staff = access.actor_staff(actor)
+    _require(permissions.can_register(staff))
     now = timezone.now()
     received_at = received_at or now
     errors = {}
@@ -309,9 +279,9 @@ def _locked(complaint: Complaint) -> Complaint:
 @transaction.atomic
 def complaint_assign(*, actor, complaint: Complaint, handler: Staff, note: str = "") -> Complaint:
     """Give the complaint a handler. Recusal: never the staff member complained about."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_manage(staff, complaint))
+    _require(permissions.can_manage(staff, complaint))
     rules.check(complaint, "assign")
     if not handler.is_active_staff or handler.status != Staff.Status.ACTIVE:
         raise ValidationError({"handler": _("%(name)s is not active staff.") % {"name": handler.name}})
@@ -343,9 +313,9 @@ def complaint_assign(*, actor, complaint: Complaint, handler: Staff, note: str =
 @transaction.atomic
 def complaint_accept(*, actor, complaint: Complaint, handler: Staff | None = None) -> Complaint:
     """受理."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_manage(staff, complaint))
+    _require(permissions.can_manage(staff, complaint))
     _transition(complaint, "accept", staff)
     complaint.save(update_fields=["status", "updated_at"])
     if handler is not None:
@@ -355,9 +325,9 @@ def complaint_accept(*, actor, complaint: Complaint, handler: Staff | None = Non
 
 @transaction.atomic
 def complaint_start(*, actor, complaint: Complaint) -> Complaint:
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_handle(staff, complaint))
+    _require(permissions.can_handle(staff, complaint))
     rules.check(complaint, "start")
     if complaint.handler_id is None:
         raise ValidationError(_("Assign a handler first."))
@@ -384,9 +354,9 @@ def extension_request(
     """延期. The first (to 30 days) takes effect on the handler's reason; the second (a further 30) waits for the
     approval of a head or officer who is not the handler. Each needs a reason and the complainant told, and
     must be made before the deadline. There is no third."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_handle(staff, complaint))
+    _require(permissions.can_handle(staff, complaint))
     rules.check(complaint, "extend")
     level = complaint.extension_level + 1
     if level > rules.MAX_EXTENSIONS:
@@ -426,7 +396,7 @@ def extension_request(
             .filter(role__in=[Staff.Role.HEAD, Staff.Role.OFFICER])
             .filter(branch__path__in=complaint.branch.ancestor_paths())
             .select_related("branch")
-            if may_approve_extension(s, complaint)
+            if permissions.can_approve_extension(s, complaint)
         ]
         _notify(
             approvers,
@@ -462,13 +432,13 @@ def _extension_apply(complaint: Complaint, extension: ComplaintExtension, approv
 
 @transaction.atomic
 def extension_approve(*, actor, extension: ComplaintExtension, note: str = "") -> ComplaintExtension:
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(extension.complaint)
     extension = ComplaintExtension.objects.select_for_update().get(pk=extension.pk)
-    _require(may_manage(staff, complaint))
+    _require(permissions.can_manage(staff, complaint))
     if extension.status != ComplaintExtension.Status.PENDING:
         raise ValidationError(_("This extension has already been decided."))
-    if not may_approve_extension(staff, complaint):
+    if not permissions.can_approve_extension(staff, complaint):
         raise ValidationError(_("The second extension must be approved by someone other than the handler."))
     rules.check(complaint, "extend")
     extension.decision_note = note[:200]
@@ -484,10 +454,10 @@ def extension_approve(*, actor, extension: ComplaintExtension, note: str = "") -
 
 @transaction.atomic
 def extension_reject(*, actor, extension: ComplaintExtension, note: str) -> ComplaintExtension:
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(extension.complaint)
     extension = ComplaintExtension.objects.select_for_update().get(pk=extension.pk)
-    _require(may_approve_extension(staff, complaint))
+    _require(permissions.can_approve_extension(staff, complaint))
     if extension.status != ComplaintExtension.Status.PENDING:
         raise ValidationError(_("This extension has already been decided."))
     if not (note or "").strip():
@@ -510,9 +480,9 @@ def extension_reject(*, actor, extension: ComplaintExtension, note: str) -> Comp
 @transaction.atomic
 def clock_pause(*, actor, complaint: Complaint, reason: str, customer_told: bool) -> Complaint:
     """External appraisal, testing or valuation: the days it takes do not count (the complainant is told)."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_handle(staff, complaint))
+    _require(permissions.can_handle(staff, complaint))
     rules.check(complaint, "pause")
     if complaint.paused_since is not None:
         raise ValidationError(_("The clock is already paused."))
@@ -531,9 +501,9 @@ def clock_pause(*, actor, complaint: Complaint, reason: str, customer_told: bool
 
 @transaction.atomic
 def clock_resume(*, actor, complaint: Complaint) -> Complaint:
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_handle(staff, complaint))
+    _require(permissions.can_handle(staff, complaint))
     rules.check(complaint, "resume")
     if complaint.paused_since is None:
         raise ValidationError(_("The clock is not paused."))
@@ -557,9 +527,9 @@ def complaint_decide(
     cause: ComplaintCause | None = None,
 ) -> Complaint:
     """已答复: the decision, sent to the complainant with their further remedies. Stops the clock."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_handle(staff, complaint))
+    _require(permissions.can_handle(staff, complaint))
     rules.check(complaint, "decide")
     errors = {}
     if complaint.paused_since is not None:
@@ -596,9 +566,9 @@ def complaint_decide(
 @transaction.atomic
 def callback_record(*, actor, complaint: Complaint, satisfaction: int, comment: str = "") -> Complaint:
     """回访: the officer asks the complainant how satisfied they are with the handling (1–5)."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_manage(staff, complaint))
+    _require(permissions.can_manage(staff, complaint))
     rules.check(complaint, "callback")
     if satisfaction not in range(1, 6):
         raise ValidationError({"satisfaction": _("Give a score from 1 to 5.")})
@@ -613,9 +583,9 @@ def callback_record(*, actor, complaint: Complaint, satisfaction: int, comment: 
 @transaction.atomic
 def complaint_close(*, actor, complaint: Complaint, cause: ComplaintCause | None, corrective_action: str) -> Complaint:
     """办结, with the root cause and the corrective action (溯源整改)."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_manage(staff, complaint))
+    _require(permissions.can_manage(staff, complaint))
     rules.check(complaint, "close")
     cause = cause or complaint.cause
     errors = {}
@@ -637,9 +607,9 @@ def complaint_close(*, actor, complaint: Complaint, cause: ComplaintCause | None
 def complaint_reopen(*, actor, complaint: Complaint, reason: str, requested_at: datetime | None = None) -> Complaint:
     """重新处理: the complainant asks for a review of the decision (within 30 days of it). A new clock starts
     from the day the request is received; the first decision's timeliness stays in the statistics."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_manage(staff, complaint))
+    _require(permissions.can_manage(staff, complaint))
     rules.check(complaint, "reopen")
     now = timezone.now()
     requested_at = requested_at or now
@@ -679,9 +649,9 @@ def complaint_reopen(*, actor, complaint: Complaint, reason: str, requested_at: 
 @transaction.atomic
 def complaint_withdraw(*, actor, complaint: Complaint, note: str = "", received_at: datetime | None = None):
     """撤回: processing ends on the day the withdrawal is received (管理办法 art. 15)."""
-    staff = _staff(actor)
+    staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(may_manage(staff, complaint))
+    _require(permissions.can_manage(staff, complaint))
     rules.check(complaint, "withdraw")
     now = timezone.now()
     received_at = received_at or now
@@ -700,8 +670,8 @@ def complaint_withdraw(*, actor, complaint: Complaint, note: str = "", received_
 
 
 def note_add(*, actor, complaint: Complaint, text: str) -> ComplaintEvent:
-    staff = _staff(actor)
-    _require(may_handle(staff, complaint))
+    staff = access.actor_staff(actor)
+    _require(permissions.can_handle(staff, complaint))
     rules.check(complaint, "note")
     if not (text or "").strip():
         raise ValidationError({"text": _("Write the note.")})
@@ -710,8 +680,8 @@ def note_add(*, actor, complaint: Complaint, text: str) -> ComplaintEvent:
 
 def contact_record(*, actor, complaint: Complaint, via: str, text: str) -> ComplaintEvent:
     """A conversation with the complainant (a call, a meeting, a letter sent)."""
-    staff = _staff(actor)
-    _require(may_handle(staff, complaint))
+    staff = access.actor_staff(actor)
+    _require(permissions.can_handle(staff, complaint))
     rules.check(complaint, "contact")
     errors = {}
     if not (via or "").strip():
@@ -757,8 +727,8 @@ def attachment_check(upload) -> tuple[str, str]:
 
 @transaction.atomic
 def attachment_add(*, actor, complaint: Complaint, upload) -> ComplaintAttachment:
-    staff = _staff(actor)
-    _require(may_handle(staff, complaint) or complaint.registered_by_id == staff.pk)
+    staff = access.actor_staff(actor)
+    _require(permissions.can_handle(staff, complaint) or complaint.registered_by_id == staff.pk)
     rules.check(complaint, "attach")
     if complaint.attachments.count() >= settings.COMPLAINT_ATTACHMENTS_MAX:
         raise ValidationError(

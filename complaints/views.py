@@ -16,14 +16,13 @@ from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form
 from customers.exports import export_logged
 from customers.selectors import customers_visible_to, search_condition
+from organisation import access
 from organisation.access import EVERY_ROLE
 from organisation.models import Staff
 from organisation.permissions import RoleRequiredMixin
 
-from . import forms, rules, selectors, services
+from . import forms, permissions, rules, selectors, services
 from .models import Complaint, ComplaintExtension
-
-MANAGERS = frozenset({Staff.Role.HEAD, Staff.Role.OFFICER, Staff.Role.ADMIN})
 
 
 class ComplaintListView(RoleRequiredMixin, TemplateView):
@@ -43,7 +42,7 @@ class ComplaintListView(RoleRequiredMixin, TemplateView):
             form=form,
             page_obj=page,
             counts=selectors.deadline_counts(self.request.user, now),
-            can_register=self.request.user.staff.role in MANAGERS,
+            can_register=permissions.can_register(self.request.user.staff),
             now=now,
             **kwargs,
         )
@@ -53,7 +52,7 @@ class ComplaintCreateView(RoleRequiredMixin, View):
     """登记: pick the customer by search (or come from their 360° page), then fill the Art. 13 record."""
 
     template_name = "complaints/complaint_form.html"
-    allowed_roles = MANAGERS
+    allowed_roles = access.COMPLAINT_MANAGERS
 
     def customer(self, request):
         raw = request.POST.get("customer") or request.GET.get("customer") or ""
@@ -233,8 +232,8 @@ BUTTONS = {"start", "resume"}
 def available(staff: Staff, view: selectors.ComplaintView) -> list[str]:
     """The actions this member of staff may take on the complaint now (the services check again)."""
     c = view.complaint
-    manage = services.may_manage(staff, c)
-    handle = services.may_handle(staff, c)
+    manage = permissions.can_manage(staff, c)
+    handle = permissions.can_handle(staff, c)
     can = {
         "accept": manage and rules.allowed(c, "accept"),
         "assign": manage and rules.allowed(c, "assign"),
@@ -244,8 +243,8 @@ def available(staff: Staff, view: selectors.ComplaintView) -> list[str]:
         and c.extension_level < rules.MAX_EXTENSIONS
         and view.pending_extension is None
         and not c.is_paused,
-        "approve": view.pending_extension is not None and services.may_approve_extension(staff, c),
-        "reject": view.pending_extension is not None and services.may_approve_extension(staff, c),
+        "approve": view.pending_extension is not None and permissions.can_approve_extension(staff, c),
+        "reject": view.pending_extension is not None and permissions.can_approve_extension(staff, c),
         "pause": handle and rules.allowed(c, "pause") and not c.is_paused,
         "resume": handle and rules.allowed(c, "resume") and c.is_paused,
         "decide": handle and rules.allowed(c, "decide") and not c.is_paused,
@@ -399,7 +398,7 @@ class StatisticsView(RoleRequiredMixin, TemplateView):
     """Monthly statistics by business category, cause, branch and channel (JR/T 0169 axes), with Excel."""
 
     template_name = "complaints/statistics.html"
-    allowed_roles = MANAGERS
+    allowed_roles = access.COMPLAINT_MANAGERS
 
     def get(self, request, *args, **kwargs):
         today = timezone.localdate()
@@ -457,7 +456,7 @@ class RepeatedCausesView(RoleRequiredMixin, TemplateView):
     """溯源整改: the causes behind most complaints over a period, and the branches and products behind them."""
 
     template_name = "complaints/repeated_causes.html"
-    allowed_roles = MANAGERS
+    allowed_roles = access.COMPLAINT_MANAGERS
 
     def get_context_data(self, **kwargs):
         today = timezone.localdate()
