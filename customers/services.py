@@ -19,6 +19,7 @@ from organisation.selectors import branches_visible_to
 
 from . import signals, validators
 from .models import AccessLog, AssetSnapshot, Customer, Segment, SegmentChange, Tag
+from .permissions import can_reveal
 from .selectors import customers_visible_to
 
 ID_VALIDATORS = {
@@ -241,10 +242,10 @@ def customer_update(*, actor, customer: Customer, **fields) -> Customer:
 @transaction.atomic
 def customer_reveal(*, actor, customer: Customer, field: str, reason: str, ip_address: str | None = None) -> str:
     """Return the full value of a masked identifier, writing the reveal to the access log first."""
-    from .permissions import can_reveal
-
     if field not in AccessLog.Field.values or not can_reveal(actor, field):
         raise PermissionDenied(_("Your role may not view this number in full."))
+    if not customers_visible_to(actor).filter(pk=customer.pk).exists():
+        raise PermissionDenied(_("This customer is not in your scope."))
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationError({"reason": _("Give the reason for viewing the full number.")})

@@ -42,6 +42,12 @@ def _check_interaction(interaction: Interaction) -> None:
         raise ValidationError(errors)
 
 
+def _check_visible(staff: Staff, customer) -> None:
+    """The actor's writes about a customer need the customer in their scope (the one access policy)."""
+    if not customers_visible_to(staff).filter(pk=customer.pk).exists():
+        raise PermissionDenied(_("This customer is not in your scope."))
+
+
 def _touch_last_contact(customer_id: int, occurred_at: datetime) -> None:
     """Keep Customer.last_contacted_at the latest contact (one conditional UPDATE)."""
 
@@ -64,9 +70,10 @@ def interaction_log(
     next_follow_up_on: date | None = None,
     next_action: str = "",
 ) -> Interaction:
-    """Record a contact with a customer (the caller has checked the customer is visible to the actor). Keeps the
-    customer's last contact current and creates the follow-up the interaction asks for."""
-    staff = access.actor_staff(actor)
+    """Record a contact with a customer in the actor's scope. Keeps the customer's last contact current; reminders
+    (through ``signals.interaction_recorded``) close the regular-contact follow-up and create the one it asks for."""
+    staff = access.actor_staff(actor, access.PORTFOLIO_ROLES)
+    _check_visible(staff, customer)
     now = timezone.now()
     interaction = Interaction(
         customer=customer,
@@ -323,6 +330,7 @@ def rating_record(
     """Record a customer's rating after a callback (回访). The rated staff member (by default the customer's RM,
     or the author of the rated interaction) may not record their own rating."""
     recorder = access.actor_staff(actor)
+    _check_visible(recorder, customer)
     if interaction is not None:
         if interaction.customer_id != customer.pk:
             raise ValidationError(_("The interaction belongs to another customer."))

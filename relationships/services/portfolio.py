@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from customers.selectors import customers_visible_to
 from notifications.services import notification_send
 from organisation import access
 from organisation.models import Branch, Staff
@@ -164,7 +165,7 @@ def reassignment_request(*, actor, customers: list, to_staff: Staff, reason: str
     """Ask to move one or many customers to another RM. ``customers`` must already be scoped to what the actor
     may see; an RM may only move customers whose primary RM they are."""
     requester = access.actor_staff(actor)
-    if requester.role not in (Staff.Role.RM, Staff.Role.HEAD, Staff.Role.ADMIN):
+    if requester.role not in access.PORTFOLIO_ROLES:
         raise PermissionDenied(_("Your role cannot request reassignments."))
     if not customers:
         raise ValidationError({"customers": _("Choose at least one customer.")})
@@ -177,6 +178,8 @@ def reassignment_request(*, actor, customers: list, to_staff: Staff, reason: str
     if any(c.primary_rm_id == to_staff.pk for c in customers):
         raise ValidationError({"to_staff": _("Some of these customers already belong to this RM.")})
     ids = [c.pk for c in customers]
+    if customers_visible_to(requester).filter(pk__in=ids).count() != len(set(ids)):
+        raise PermissionDenied(_("You can only ask to move customers you look after."))
     pending = ReassignmentItem.objects.filter(customer_id__in=ids, request__status=ReassignmentRequest.Status.PENDING)
     if pending.exists():
         raise ValidationError(_("Some of these customers are already in a pending request."))
@@ -330,6 +333,14 @@ def _handover_for_update(handover: Handover) -> Handover:
     return Handover.objects.select_for_update().select_related("leaver__branch", "prepared_by").get(pk=handover.pk)
 
 
+def _check_preparer(actor, handover: Handover) -> Staff:
+    """Who prepares a handover: a branch head above the leaver, or an administrator."""
+    staff = access.actor_staff(actor, access.HEADS_AND_ADMINS)
+    if not access.can_approve(staff, handover.leaver.branch):
+        raise PermissionDenied(_("Only a branch head above the leaving RM can prepare the handover."))
+    return staff
+
+
 @transaction.atomic
 def handover_start(*, actor, leaver: Staff, targets: list[Staff], method: str, note: str = "") -> Handover:
     """Prepare the handover of a leaving RM's whole portfolio across one or more RMs, and distribute it."""
@@ -362,9 +373,8 @@ def handover_distribute(
     """(Re)distribute the leaver's current customers by rule: evenly (round-robin by AUM, so that each receiving
     RM gets a similar share of large customers), or by tier (the same within each tier). "By hand" keeps the
     lines and lets the head change them one by one (``handover_assign``)."""
-
-    access.actor_staff(actor)
     handover = _handover_for_update(handover)
+    _check_preparer(actor, handover)
     if handover.status not in (Handover.Status.DRAFT, Handover.Status.REJECTED):
         raise ValidationError(_("Only a handover being prepared can be changed."))
     if targets is not None:
@@ -398,8 +408,8 @@ def handover_distribute(
 @transaction.atomic
 def handover_assign(*, actor, handover: Handover, customer_id: int, to_staff: Staff) -> HandoverItem:
     """Change one line of a handover by hand."""
-    access.actor_staff(actor)
     handover = _handover_for_update(handover)
+    _check_preparer(actor, handover)
     if handover.status not in (Handover.Status.DRAFT, Handover.Status.REJECTED):
         raise ValidationError(_("Only a handover being prepared can be changed."))
     if not handover.targets.filter(pk=to_staff.pk).exists():
@@ -415,8 +425,8 @@ def handover_assign(*, actor, handover: Handover, customer_id: int, to_staff: St
 
 @transaction.atomic
 def handover_submit(*, actor, handover: Handover) -> Handover:
-    head = access.actor_staff(actor)
     handover = _handover_for_update(handover)
+    head = _check_preparer(actor, handover)
     if handover.status not in (Handover.Status.DRAFT, Handover.Status.REJECTED):
         raise ValidationError(_("This handover has already been submitted."))
     missing = handover.leaver.primary_customers.exclude(pk__in=handover.items.values("customer_id"))
