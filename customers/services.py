@@ -271,10 +271,14 @@ def access_log_record(
     row_count: int | None = None,
     ip_address: str | None = None,
 ) -> AccessLog:
-    staff = getattr(actor, "staff", None)
+    """Write one line of the access log: who (a member of staff, never the system), what, why, when, from where;
+    never the data itself."""
+    staff = access.actor_staff(actor)
+    if staff is None:  # the SYSTEM actor: the access log records what people saw
+        raise PermissionDenied(_("Only active staff can do this."))
     entry = AccessLog(
-        user=actor,
-        staff_name=getattr(staff, "name", "") or actor.get_username(),
+        user=staff.user,
+        staff_name=staff.name,
         action=action,
         customer=customer,
         field=field,

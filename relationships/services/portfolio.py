@@ -333,12 +333,10 @@ def _handover_for_update(handover: Handover) -> Handover:
     return Handover.objects.select_for_update().select_related("leaver__branch", "prepared_by").get(pk=handover.pk)
 
 
-def _check_preparer(actor, handover: Handover) -> Staff:
+def _check_preparer(staff: Staff, handover: Handover) -> None:
     """Who prepares a handover: a branch head above the leaver, or an administrator."""
-    staff = access.actor_staff(actor, access.HEADS_AND_ADMINS)
     if not access.can_approve(staff, handover.leaver.branch):
         raise PermissionDenied(_("Only a branch head above the leaving RM can prepare the handover."))
-    return staff
 
 
 @transaction.atomic
@@ -373,8 +371,9 @@ def handover_distribute(
     """(Re)distribute the leaver's current customers by rule: evenly (round-robin by AUM, so that each receiving
     RM gets a similar share of large customers), or by tier (the same within each tier). "By hand" keeps the
     lines and lets the head change them one by one (``handover_assign``)."""
+    staff = access.actor_staff(actor, access.HEADS_AND_ADMINS)
     handover = _handover_for_update(handover)
-    _check_preparer(actor, handover)
+    _check_preparer(staff, handover)
     if handover.status not in (Handover.Status.DRAFT, Handover.Status.REJECTED):
         raise ValidationError(_("Only a handover being prepared can be changed."))
     if targets is not None:
@@ -408,8 +407,9 @@ def handover_distribute(
 @transaction.atomic
 def handover_assign(*, actor, handover: Handover, customer_id: int, to_staff: Staff) -> HandoverItem:
     """Change one line of a handover by hand."""
+    staff = access.actor_staff(actor, access.HEADS_AND_ADMINS)
     handover = _handover_for_update(handover)
-    _check_preparer(actor, handover)
+    _check_preparer(staff, handover)
     if handover.status not in (Handover.Status.DRAFT, Handover.Status.REJECTED):
         raise ValidationError(_("Only a handover being prepared can be changed."))
     if not handover.targets.filter(pk=to_staff.pk).exists():
@@ -425,8 +425,9 @@ def handover_assign(*, actor, handover: Handover, customer_id: int, to_staff: St
 
 @transaction.atomic
 def handover_submit(*, actor, handover: Handover) -> Handover:
+    head = access.actor_staff(actor, access.HEADS_AND_ADMINS)
     handover = _handover_for_update(handover)
-    head = _check_preparer(actor, handover)
+    _check_preparer(head, handover)
     if handover.status not in (Handover.Status.DRAFT, Handover.Status.REJECTED):
         raise ValidationError(_("This handover has already been submitted."))
     missing = handover.leaver.primary_customers.exclude(pk__in=handover.items.values("customer_id"))
