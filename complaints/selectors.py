@@ -8,6 +8,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from organisation import access
 from organisation.models import Branch, Staff
 from organisation.selectors import staff_of, staff_visible_to
 
@@ -24,14 +25,14 @@ def complaints_visible_to(user) -> QuerySet[Complaint]:
       ``complaints_of_customer``.)
     - Anyone else: none.
     """
-    staff = staff_of(user)
-    if staff is None or not staff.is_active_staff:
+    scope = access.scope_of(user)
+    if scope.is_none:
         return Complaint.objects.none()
-    if staff.sees_everything:
+    if scope.is_all:
         return Complaint.objects.all()
-    if staff.role in (Staff.Role.HEAD, Staff.Role.OFFICER):
-        return Complaint.objects.filter(branch__path__startswith=staff.branch.path)
-    return Complaint.objects.filter(handler=staff)
+    if scope.is_subtree:
+        return Complaint.objects.filter(access.subtree_q(scope, "branch"))
+    return Complaint.objects.filter(handler=scope.staff)
 
 
 def complaint_get_visible(user, pk) -> Complaint:
@@ -111,7 +112,7 @@ def complaint_list(user, filters: ComplaintFilters, now: datetime | None = None)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.branch:
-        qs = qs.filter(branch__path__startswith=filters.branch.path)
+        qs = qs.filter(access.within_q(filters.branch, "branch"))
     if filters.handler:
         qs = qs.filter(handler=filters.handler)
     if filters.severity:
@@ -265,7 +266,7 @@ def monthly_statistics(user, month: date, branch=None, now: datetime | None = No
     start, end = month_bounds(month)
     base = complaints_visible_to(user).filter(received_at__gte=start, received_at__lt=end)
     if branch is not None:
-        base = base.filter(branch__path__startswith=branch.path)
+        base = base.filter(access.within_q(branch, "branch"))
     total = _row(None, "", base.aggregate(**_figures(now)))
 
     def grouped(key: str, labels: dict) -> list[Row]:
@@ -309,7 +310,7 @@ def repeated_causes(user, start: date, end: date, top: int = 5, branch=None) -> 
         cause__isnull=False,
     )
     if branch is not None:
-        qs = qs.filter(branch__path__startswith=branch.path)
+        qs = qs.filter(access.within_q(branch, "branch"))
     tops = list(qs.values("cause").annotate(n=Count("pk")).order_by("-n", "cause")[:top])
     if not tops:
         return []

@@ -117,8 +117,19 @@ def subtree_q(scope: Scope, field_path: str = "") -> Q:
         return Q()
     if not scope.is_subtree:
         return Q(pk__in=[])
+    return _below(scope.path, field_path)
+
+
+def within_q(branch: Branch, field_path: str = "") -> Q:
+    """The filter "the branch at ``field_path`` is ``branch`` or lies below it" (a branch chosen in a filter, the
+    peers of an RM): the same prefix scan on the materialised path as the scopes."""
+    return _below(branch.path, field_path)
+
+
+def _below(path: str, field_path: str) -> Q:
+    # One indexed prefix scan on Branch.path (its unique index serves LIKE 'prefix%').
     prefix = f"{field_path}__" if field_path else ""
-    return Q(**{f"{prefix}path__startswith": scope.path})
+    return Q(**{f"{prefix}path__startswith": path})
 
 
 def subtree_branch_ids(scope: Scope) -> list[int] | None:

@@ -65,7 +65,7 @@ def org_tree_for(user, *, branch_id=None, role: str = "", q: str = "", page: int
     branches = branches_visible_to(user)
     root = get_object_or_404(branches, pk=branch_id) if branch_id else None
     if root is not None:
-        branches = branches.filter(path__startswith=root.path)
+        branches = branches.filter(access.within_q(root))
     if q:
         branches = branches.filter(Q(name__icontains=q) | Q(code__istartswith=q))
     staff_qs = Staff.objects.order_by("role", "employee_no")
@@ -88,4 +88,4 @@ def rms_visible_to(user):
         return qs.filter(access.subtree_q(scope, "branch"))
     staff = scope.staff
     parent = staff.branch.parent or staff.branch
-    return qs.filter(branch__path__startswith=parent.path).exclude(pk=staff.pk)
+    return qs.filter(access.within_q(parent, "branch")).exclude(pk=staff.pk)

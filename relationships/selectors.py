@@ -99,16 +99,16 @@ def interactions_of(staff: Staff, *, since=None, until=None):
 def reassignments_visible_to(user):
     """Requests the user may see: their own, those moving their customers or to them, and for heads and admins
     every request whose customers lie in their subtree."""
-
-    staff = staff_of(user)
-    if staff is None or not staff.is_active_staff:
+    scope = access.scope_of(user, subtree_roles=access.HEADS)
+    if scope.is_none:
         return ReassignmentRequest.objects.none()
     qs = ReassignmentRequest.objects.select_related("requested_by", "to_staff", "decided_by", "scope_branch")
-    if staff.sees_everything:
+    if scope.is_all:
         return qs
+    staff = scope.staff
     mine = Q(requested_by=staff) | Q(to_staff=staff) | Q(items__from_staff=staff)
-    if staff.role == Staff.Role.HEAD:
-        mine |= Q(scope_branch__path__startswith=staff.branch.path)
+    if scope.is_subtree:
+        mine |= access.subtree_q(scope, "scope_branch")
     return qs.filter(mine).distinct()
 
 
@@ -117,15 +117,16 @@ def reassignment_get_visible(user, pk):
 
 
 def handovers_visible_to(user):
-    staff = staff_of(user)
-    if staff is None or not staff.is_active_staff:
+    """Handovers the user may see: heads those of leavers in their subtree, RMs those they receive customers in."""
+    scope = access.scope_of(user, subtree_roles=access.HEADS)
+    if scope.is_none:
         return Handover.objects.none()
     qs = Handover.objects.select_related("leaver__branch", "prepared_by", "decided_by")
-    if staff.sees_everything:
+    if scope.is_all:
         return qs
-    if staff.role == Staff.Role.HEAD:
-        return qs.filter(leaver__branch__path__startswith=staff.branch.path)
-    return qs.filter(targets=staff).distinct()
+    if scope.is_subtree:
+        return qs.filter(access.subtree_q(scope, "leaver__branch"))
+    return qs.filter(targets=scope.staff).distinct()
 
 
 def handover_get_visible(user, pk):
@@ -133,15 +134,16 @@ def handover_get_visible(user, pk):
 
 
 def visit_plans_visible_to(user):
-    staff = staff_of(user)
-    if staff is None or not staff.is_active_staff:
+    """Visit plans the user may see: heads those of their subtree (and their own), everyone else their own."""
+    scope = access.scope_of(user, subtree_roles=access.HEADS)
+    if scope.is_none:
         return VisitPlan.objects.none()
     qs = VisitPlan.objects.select_related("staff__branch", "reviewed_by")
-    if staff.sees_everything:
+    if scope.is_all:
         return qs
-    if staff.role == Staff.Role.HEAD:
-        return qs.filter(Q(staff__branch__path__startswith=staff.branch.path) | Q(staff=staff))
-    return qs.filter(staff=staff)
+    if scope.is_subtree:
+        return qs.filter(access.subtree_q(scope, "staff__branch") | Q(staff=scope.staff))
+    return qs.filter(staff=scope.staff)
 
 
 def visit_plan_get_visible(user, pk):
