@@ -17,10 +17,10 @@ import psycopg2
 from .config import PYTHON, ROOT, SEED, Scale
 
 DEMO_CODE = (
-    "relationships/management/commands/seed_demo.py",
-    "relationships/demo.py",
-    "customers/demo.py",
-    "complaints/demo.py",
+    "demo/management/commands/seed_demo.py",
+    "demo/organisation.py",
+    "demo/customers.py",
+    "demo/complaints.py",
 )
 
 MARKER_DDL = """
@@ -176,7 +176,7 @@ def figures_ensure(url: str, scale: Scale, env: dict, *, log=print) -> None:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    if not (ROOT / "relationships" / "management" / "commands" / "build_figures.py").exists():
+    if not (ROOT / "dashboards" / "management" / "commands" / "build_figures.py").exists():
         return
     yesterday = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)  # the project's TIME_ZONE
     marker = marker_read(url, scale)
