@@ -5,7 +5,7 @@ from datetime import date
 from celery import shared_task
 
 from . import figures
-from .boards import dashboards_warm
+from .cache import dashboards_warm
 
 
 @shared_task

@@ -12,8 +12,8 @@ from organisation import access
 from organisation.models import Branch, Staff
 from organisation.permissions import RoleRequiredMixin
 
-from . import boards as dashboards
-from . import exports
+from . import boards, drills, exports, tables
+from .periods import DEFAULT_PERIOD, PERIODS, period_for, rm_get_visible, scope_for
 
 
 class DashboardView(RoleRequiredMixin, TemplateView):
@@ -23,20 +23,20 @@ class DashboardView(RoleRequiredMixin, TemplateView):
     allowed_roles = access.HEADS_AND_ADMINS
 
     def get_context_data(self, **kwargs):
-        board = dashboards.dashboard_for(
+        board = boards.dashboard_for(
             self.request.user,
             branch_id=self.request.GET.get("branch"),
-            period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD),
+            period_key=self.request.GET.get("period", DEFAULT_PERIOD),
             sort=self.request.GET.get("sort", "aum"),
         )
         root = board.scope.root
         return super().get_context_data(
             board=board,
-            periods=dashboards.PERIODS,
+            periods=PERIODS,
             query=dashboard_query(board.period.key, root),
             complaints_query=f"branch={root.pk}" if root is not None else "",
-            rm_columns=dashboards.RM_COLUMNS,
-            branch_columns=dashboards.BRANCH_COLUMNS,
+            rm_columns=tables.RM_COLUMNS,
+            branch_columns=tables.BRANCH_COLUMNS,
             coverage_chart=[{"label": line.branch.name, "value": line.figures["coverage"]} for line in board.branches],
             **kwargs,
         )
@@ -58,18 +58,18 @@ class HqDashboardView(RoleRequiredMixin, TemplateView):
     allowed_roles = access.ADMINS
 
     def get_context_data(self, **kwargs):
-        board = dashboards.ranking_for(
+        board = boards.ranking_for(
             self.request.user,
-            period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD),
+            period_key=self.request.GET.get("period", DEFAULT_PERIOD),
             level=self.request.GET.get("level", Branch.Level.SUB_BRANCH),
             sort=self.request.GET.get("sort", "aum"),
         )
         return super().get_context_data(
             board=board,
-            periods=dashboards.PERIODS,
+            periods=PERIODS,
             levels=[(v, label) for v, label in Branch.Level.choices if v != Branch.Level.BRANCH],
-            branch_sorts=dashboards.BRANCH_SORTS,
-            branch_columns=dashboards.BRANCH_COLUMNS,
+            branch_sorts=tables.BRANCH_SORTS,
+            branch_columns=tables.BRANCH_COLUMNS,
             coverage_chart=[
                 {"label": line.branch.name, "value": line.figures["coverage"]} for line in board["ranking"][:30]
             ],
@@ -86,18 +86,16 @@ class RmPerformanceView(RoleRequiredMixin, TemplateView):
     allowed_roles = access.PORTFOLIO_ROLES
 
     def get_rm(self):
-        return dashboards.rm_get_visible(self.request.user, self.kwargs["pk"])
+        return rm_get_visible(self.request.user, self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
         rm = self.get_rm()
-        performance = dashboards.performance_for(
-            rm, period_key=self.request.GET.get("period", dashboards.DEFAULT_PERIOD)
-        )
-        churn = dashboards.churn_list(self.request.user, None, rm=rm)
+        performance = boards.performance_for(rm, period_key=self.request.GET.get("period", DEFAULT_PERIOD))
+        churn = boards.churn_list(self.request.user, None, rm=rm)
         return super().get_context_data(
             perf=performance,
             churn=churn,
-            periods=dashboards.PERIODS,
+            periods=PERIODS,
             is_self=rm.pk == self.request.user.staff.pk,
             rm_query=f"rm={rm.pk}&period={performance['period'].key}",
             **kwargs,
@@ -110,7 +108,7 @@ class MyPerformanceView(RmPerformanceView):
     allowed_roles = access.RMS
 
     def get_rm(self):
-        return dashboards.rm_get_visible(self.request.user, self.request.user.staff.pk)
+        return rm_get_visible(self.request.user, self.request.user.staff.pk)
 
 
 class DashboardRecordsView(RoleRequiredMixin, TemplateView):
@@ -131,10 +129,10 @@ class DashboardRecordsView(RoleRequiredMixin, TemplateView):
         branch_id = params.get("branch", "")
         if branch_id and not branch_id.isdigit():
             raise Http404
-        drill = dashboards.drill_for(
+        drill = drills.drill_for(
             self.request.user,
             metric=params.get("metric", ""),
-            period_key=params.get("period", dashboards.DEFAULT_PERIOD),
+            period_key=params.get("period", DEFAULT_PERIOD),
             branch_id=branch_id or None,
             rm_id=rm_id or None,
             channel=params.get("channel", ""),
@@ -164,30 +162,30 @@ class DashboardExportView(RoleRequiredMixin, View):
         table = request.GET.get("table", "")
         if table not in self.TABLES:
             raise Http404
-        period_key = request.GET.get("period", dashboards.DEFAULT_PERIOD)
+        period_key = request.GET.get("period", DEFAULT_PERIOD)
         branch_id = request.GET.get("branch") or None
         if branch_id and not str(branch_id).isdigit():
             raise Http404
         if table == "ranking":
             if request.user.staff.role != Staff.Role.ADMIN:
                 raise PermissionDenied
-            board = dashboards.ranking_for(
+            board = boards.ranking_for(
                 request.user, period_key=period_key, level=request.GET.get("level", Branch.Level.SUB_BRANCH)
             )
             response, rows = exports.branches_xlsx(board["ranking"], board["period"], title=_("Branch ranking"))
             scope_name = _("All branches")
         else:
-            scope = dashboards.scope_for(request.user, branch_id)
-            period = dashboards.period_for(period_key)
+            scope = scope_for(request.user, branch_id)
+            period = period_for(period_key)
             scope_name = scope.root.name if scope.root else _("All branches")
             if table == "rms":
-                lines = dashboards.rm_lines(request.user, scope, period)
-                response, rows = exports.rms_xlsx(dashboards._sorted(lines, "aum"), period)
+                lines = boards.rm_lines(request.user, scope, period)
+                response, rows = exports.rms_xlsx(boards.sorted_by(lines, "aum"), period)
             elif table == "branches":
-                board = dashboards.dashboard_for(request.user, branch_id=branch_id, period_key=period_key)
+                board = boards.dashboard_for(request.user, branch_id=branch_id, period_key=period_key)
                 response, rows = exports.branches_xlsx(board.branches, period, title=_("Branches"))
             else:
-                follow_ups = dashboards.churn_follow_ups(request.user, scope)[: exports.CHURN_EXPORT_LIMIT]
+                follow_ups = boards.churn_follow_ups(request.user, scope)[: exports.CHURN_EXPORT_LIMIT]
                 response, rows = exports.churn_xlsx(follow_ups)
         return export_logged(
             request,

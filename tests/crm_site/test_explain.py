@@ -145,19 +145,19 @@ def test_today_follow_ups_use_the_open_follow_up_index(org, data):
 
 
 def test_the_new_customers_drill_down_finds_the_period_by_the_registration_index(org, data):
-    from dashboards import boards as dashboards
+    from dashboards import drills
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE customers_customer")
-    drill = dashboards.drill_for(org.admin.user, metric="new_customers", period_key="7")
+    drill = drills.drill_for(org.admin.user, metric="new_customers", period_key="7")
     only_index("customers_customer", "customer_created_idx")
     assert_indexed(plan(drill.records.values("pk")[:51]), index="customer_created_idx")
 
 
 def test_the_ratings_drill_down_reads_the_newest_by_the_recorded_index(org, data):
-    from dashboards import boards as dashboards
+    from dashboards import drills
 
-    drill = dashboards.drill_for(org.admin.user, metric="ratings", period_key="30")
+    drill = drills.drill_for(org.admin.user, metric="ratings", period_key="30")
     only_index("relationships_satisfactionrating", "rating_recorded_idx")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_sort = off")

@@ -9,8 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from customers.models import AccessLog
-from dashboards import boards as dashboards
-from dashboards import figures
+from dashboards import boards, drills, figures, periods
 from dashboards.models import BranchDayFigures
 from relationships import services
 from tests.dashboards.test_figures import DAY, NOW, data  # noqa: F401 - the hand-built data set
@@ -32,25 +31,25 @@ def now():
 
 
 def test_periods_end_with_the_last_built_day(org, built, now):
-    assert dashboards.latest_day() == DAY
-    p = dashboards.period_for("7")
+    assert periods.latest_day() == DAY
+    p = periods.period_for("7")
     assert (p.start, p.end, p.prev_start, p.prev_end) == (
         date(2026, 3, 3),
         DAY,
         date(2026, 2, 24),
         date(2026, 3, 2),
     )
-    m = dashboards.period_for("mtd")
+    m = periods.period_for("mtd")
     assert (m.start, m.end, m.prev_start, m.prev_end) == (date(2026, 3, 1), DAY, date(2026, 2, 1), date(2026, 2, 9))
-    assert dashboards.period_for("bogus").key == "30"
+    assert periods.period_for("bogus").key == "30"
 
 
 def test_without_figures_the_period_ends_yesterday(org, now):
-    assert dashboards.latest_day() == DAY
+    assert periods.latest_day() == DAY
 
 
 def test_kpis_compare_with_the_previous_period(org, built, now):
-    board = dashboards.dashboard_for(org.admin.user, period_key="7")
+    board = boards.dashboard_for(org.admin.user, period_key="7")
     rows = BranchDayFigures.objects.all()
     now_ = sum(r.interactions for r in rows if date(2026, 3, 3) <= r.day <= DAY)
     before = sum(r.interactions for r in rows if date(2026, 2, 24) <= r.day <= date(2026, 3, 2))
@@ -143,8 +142,8 @@ SCOPES = [
 @pytest.mark.parametrize(("who", "where"), SCOPES)
 def test_every_drill_down_equals_its_headline(org, book, built, now, who, where, period):
     kwargs = {k: getattr(org, v).pk for k, v in where.items()}
-    for metric in dashboards.DRILLS:
-        drill = dashboards.drill_for(getattr(org, who).user, metric=metric, period_key=period, **kwargs)
+    for metric in drills.DRILLS:
+        drill = drills.drill_for(getattr(org, who).user, metric=metric, period_key=period, **kwargs)
         assert drill.records.count() == drill.headline, (metric, who, where)
 
 
@@ -166,7 +165,7 @@ def test_drill_down_pages_go_on_without_a_count(org, book, built, now, login):
 
     client = login(org.admin)
     url = reverse("dashboards:dashboard-records") + "?metric=interactions&period=90"
-    total = dashboards.drill_for(org.admin.user, metric="interactions", period_key="90").headline
+    total = drills.drill_for(org.admin.user, metric="interactions", period_key="90").headline
     assert total > 2
     DashboardRecordsView.per_page = 2
     try:
@@ -210,7 +209,7 @@ def test_not_contacted_reads_the_days_list_and_falls_back_to_the_rule_for_a_day_
     from dashboards.models import UncoveredCustomer
 
     def records():
-        drill = dashboards.drill_for(org.admin.user, metric="not_contacted", period_key="7")
+        drill = drills.drill_for(org.admin.user, metric="not_contacted", period_key="7")
         with CaptureQueriesContext(connection) as queries:
             rows = list(drill.records)
         sql = queries.captured_queries[-1]["sql"]
@@ -232,7 +231,7 @@ def test_the_churn_list_shows_reasons_and_links_to_the_360_page(org, book, built
     assert [f.customer for f in churn] == [book.east]
     text = response.content.decode()
     assert reverse("customers:customer-detail", args=[book.east.pk]) in text
-    assert str(dashboards.REASONS["no_contact"]) in text
+    assert str(boards.REASONS["no_contact"]) in text
 
 
 def test_the_rm_table_sorts_and_links(org, built, now, login):
@@ -248,10 +247,10 @@ def test_the_rm_table_sorts_and_links(org, built, now, login):
 
 
 def test_performance_against_the_branch_median(org, built, now):
-    perf = dashboards.performance_for(org.rm_west, period_key="30")
+    perf = boards.performance_for(org.rm_west, period_key="30")
     assert perf["peer_branch"] == org.west and perf["peer_count"] == 2
     lines = {line["key"]: line for line in perf["lines"]}
-    west2 = dashboards.performance_for(org.rm_west2, period_key="30")
+    west2 = boards.performance_for(org.rm_west2, period_key="30")
     mine, theirs = lines["customers"]["value"], {x["key"]: x for x in west2["lines"]}["customers"]["value"]
     assert lines["customers"]["median"] == (mine + theirs) / 2
     assert len(perf["series"]["labels"]) == 30
@@ -295,7 +294,7 @@ def test_query_counts_are_pinned(org, built, now, login, django_assert_max_num_q
     rm = login(org.rm_west)
     with django_assert_max_num_queries(17):
         assert rm.get(reverse("dashboards:my-performance") + "?period=90").status_code == 200
-    for metric in dashboards.DRILLS:
+    for metric in drills.DRILLS:
         with django_assert_max_num_queries(17):
             assert rm.get(reverse("dashboards:dashboard-records") + f"?metric={metric}").status_code == 200
 
@@ -347,7 +346,7 @@ def org_customer(org):
 
 
 def test_the_nightly_build_warms_every_heads_dashboard(org, book, monkeypatch):
-    from dashboards import boards as dashboards
+    from dashboards import cache as sums
     from dashboards import tasks
 
     result = tasks.build_figures.apply().get()
@@ -357,7 +356,7 @@ def test_the_nightly_build_warms_every_heads_dashboard(org, book, monkeypatch):
     def cold(*args, **kwargs):
         raise AssertionError("the sums were computed again")
 
-    monkeypatch.setattr(dashboards, "_branch_rows_query", cold)
-    monkeypatch.setattr(dashboards, "_series_query", cold)
+    monkeypatch.setattr(sums, "_branch_rows_query", cold)
+    monkeypatch.setattr(sums, "_series_query", cold)
     for head in (org.top_head, org.west_head, org.east_head, org.admin):
-        dashboards.dashboard_for(head.user)
+        boards.dashboard_for(head.user)
