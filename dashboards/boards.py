@@ -136,7 +136,19 @@ def dashboard_for(user, *, branch_id=None, period_key: str = DEFAULT_PERIOD, sor
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def ranking_for(user, *, period_key: str = DEFAULT_PERIOD, level: str = Branch.Level.SUB_BRANCH, sort="aum") -> dict:
+@dataclass
+class Ranking:
+    scope: Scope
+    period: Period
+    figures: Figures
+    kpis: list
+    ranking: list  # BranchLine, ranked by ``sort``
+    level: str
+    sort: str
+    series: dict
+
+
+def ranking_for(user, *, period_key: str = DEFAULT_PERIOD, level: str = Branch.Level.SUB_BRANCH, sort="aum") -> Ranking:
     """HQ: every branch of a level across the bank, ranked by a figure."""
     scope = scope_for(user, None)
     period = period_for(period_key)
@@ -146,21 +158,33 @@ def ranking_for(user, *, period_key: str = DEFAULT_PERIOD, level: str = Branch.L
     targets = [b for b in scope.branches if b.level == level]
     sort = sort if sort in BRANCH_SORTS else "aum"
     lines = sorted_by(_roll_up(scope, rows, targets), sort)
-    return {
-        "scope": scope,
-        "period": period,
-        "figures": figures,
-        "kpis": kpis_of(figures),
-        "ranking": lines,
-        "level": level,
-        "sort": sort,
-        "series": branch_series(scope, period),
-    }
+    return Ranking(
+        scope=scope,
+        period=period,
+        figures=figures,
+        kpis=kpis_of(figures),
+        ranking=lines,
+        level=level,
+        sort=sort,
+        series=branch_series(scope, period),
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # An RM's performance
 # ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Performance:
+    rm: Staff
+    period: Period
+    figures: Figures
+    kpis: list
+    lines: list  # one dict per figure of ``tables.PERFORMANCE``, with the median of the peers
+    peer_branch: Branch
+    peer_count: int
+    series: dict
 
 
 def peer_branch(rm: Staff) -> Branch:
@@ -170,7 +194,7 @@ def peer_branch(rm: Staff) -> Branch:
     return rm.branch
 
 
-def performance_for(rm: Staff, *, period_key: str = DEFAULT_PERIOD) -> dict:
+def performance_for(rm: Staff, *, period_key: str = DEFAULT_PERIOD) -> Performance:
     """One RM over a period, each figure beside the median of the RMs of their branch, and their daily series."""
     period = period_for(period_key)
     peers_branch = peer_branch(rm)
@@ -222,16 +246,16 @@ def performance_for(rm: Staff, *, period_key: str = DEFAULT_PERIOD) -> dict:
             for d in days
         ],
     }
-    return {
-        "rm": rm,
-        "period": period,
-        "figures": mine,
-        "kpis": kpis_of(mine),
-        "lines": lines,
-        "peer_branch": peers_branch,
-        "peer_count": len(peer_ids),
-        "series": series,
-    }
+    return Performance(
+        rm=rm,
+        period=period,
+        figures=mine,
+        kpis=kpis_of(mine),
+        lines=lines,
+        peer_branch=peers_branch,
+        peer_count=len(peer_ids),
+        series=series,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------

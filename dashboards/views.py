@@ -71,9 +71,9 @@ class HqDashboardView(RoleRequiredMixin, TemplateView):
             branch_sorts=tables.BRANCH_SORTS,
             branch_columns=tables.BRANCH_COLUMNS,
             coverage_chart=[
-                {"label": line.branch.name, "value": line.figures["coverage"]} for line in board["ranking"][:30]
+                {"label": line.branch.name, "value": line.figures["coverage"]} for line in board.ranking[:30]
             ],
-            query=dashboard_query(board["period"].key, None),
+            query=dashboard_query(board.period.key, None),
             **kwargs,
         )
 
@@ -97,7 +97,7 @@ class RmPerformanceView(RoleRequiredMixin, TemplateView):
             churn=churn,
             periods=PERIODS,
             is_self=rm.pk == self.request.user.staff.pk,
-            rm_query=f"rm={rm.pk}&period={performance['period'].key}",
+            rm_query=f"rm={rm.pk}&period={performance.period.key}",
             **kwargs,
         )
 
@@ -172,7 +172,7 @@ class DashboardExportView(RoleRequiredMixin, View):
             board = boards.ranking_for(
                 request.user, period_key=period_key, level=request.GET.get("level", Branch.Level.SUB_BRANCH)
             )
-            response, rows = exports.branches_xlsx(board["ranking"], board["period"], title=_("Branch ranking"))
+            response, rows = exports.branches_xlsx(board.ranking, board.period, title=_("Branch ranking"))
             scope_name = _("All branches")
         else:
             scope = scope_for(request.user, branch_id)

@@ -99,7 +99,7 @@ def test_a_head_sees_only_their_subtree(org, book, built, now, login):
 def test_an_rm_sees_only_themself(org, book, built, now, login):
     client = login(org.rm_west)
     mine = client.get(reverse("dashboards:my-performance"))
-    assert mine.status_code == 200 and mine.context["perf"]["rm"] == org.rm_west
+    assert mine.status_code == 200 and mine.context["perf"].rm == org.rm_west
     assert client.get(reverse("dashboards:rm-performance", args=[org.rm_west.pk])).status_code == 200
     assert client.get(reverse("dashboards:rm-performance", args=[org.rm_west2.pk])).status_code == 404
     assert client.get(reverse("dashboards:dashboard")).status_code == 403
@@ -119,7 +119,7 @@ def test_an_officer_has_no_dashboard(org, login):
 
 def test_the_hq_ranking(org, built, now, login):
     response = login(org.admin).get(reverse("dashboards:dashboard-hq") + "?level=outlet&sort=customers")
-    ranking = response.context["board"]["ranking"]
+    ranking = response.context["board"].ranking
     assert [line.branch for line in ranking][0] == org.west_outlet  # the most customers
     counts = [line.figures["customers"] for line in ranking]
     assert counts == sorted(counts, reverse=True)
@@ -248,12 +248,12 @@ def test_the_rm_table_sorts_and_links(org, built, now, login):
 
 def test_performance_against_the_branch_median(org, built, now):
     perf = boards.performance_for(org.rm_west, period_key="30")
-    assert perf["peer_branch"] == org.west and perf["peer_count"] == 2
-    lines = {line["key"]: line for line in perf["lines"]}
+    assert perf.peer_branch == org.west and perf.peer_count == 2
+    lines = {line["key"]: line for line in perf.lines}
     west2 = boards.performance_for(org.rm_west2, period_key="30")
-    mine, theirs = lines["customers"]["value"], {x["key"]: x for x in west2["lines"]}["customers"]["value"]
+    mine, theirs = lines["customers"]["value"], {x["key"]: x for x in west2.lines}["customers"]["value"]
     assert lines["customers"]["median"] == (mine + theirs) / 2
-    assert len(perf["series"]["labels"]) == 30
+    assert len(perf.series["labels"]) == 30
 
 
 @pytest.mark.parametrize("table", ["rms", "branches", "churn"])
