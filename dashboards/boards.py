@@ -78,9 +78,7 @@ class RmLine:
 
 def rm_lines(user, scope: Scope, period: Period) -> list[RmLine]:
     """Each RM of the scope (the RM's current branch in the picked subtree) with their figures."""
-    rms = staff_visible_to(user).filter(role=Staff.Role.RM)
-    if scope.root is not None:
-        rms = rms.filter(branch_id__in=scope.ids)
+    rms = scope.within(staff_visible_to(user).filter(role=Staff.Role.RM))
     people = {s.pk: s for s in rms.select_related("branch").only("id", "name", "branch__name")}
     rows = {r["staff_id"]: r for r in rm_rows(list(people), period)}
     lines = [
@@ -269,8 +267,8 @@ def churn_follow_ups(user, scope: Scope | None = None, rm: Staff | None = None):
     """Open churn-risk follow-ups of customers the user may see (in the scope), largest customers first."""
 
     customers = customers_visible_to(user)
-    if scope is not None and scope.root is not None and scope.narrows:
-        customers = customers.filter(branch_id__in=scope.ids)
+    if scope is not None:
+        customers = scope.narrow(customers)
     qs = FollowUp.objects.filter(
         kind=FollowUp.Kind.CHURN_RISK, status__in=FollowUp.OPEN_STATES, customer__in=customers.values("pk")
     )

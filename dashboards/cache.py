@@ -165,9 +165,7 @@ def branch_rows(scope: Scope, period: Period) -> list[dict]:
 
 
 def _branch_rows_query(scope: Scope, period: Period) -> list[dict]:
-    rows = BranchDayFigures.objects.filter(day__gte=period.prev_start, day__lte=period.end)
-    if scope.root is not None:
-        rows = rows.filter(branch_id__in=scope.ids)
+    rows = scope.within(BranchDayFigures.objects.filter(day__gte=period.prev_start, day__lte=period.end))
     return list(
         rows.values("branch_id")
         .annotate(**_period_sums("c_", period), **_period_sums("p_", period, previous=True))
@@ -207,9 +205,7 @@ def _series_query(scope: Scope, period: Period) -> dict:
     """The charts: AUM by tier and interactions by channel, day by day over the period, and complaints by
     category (only the rows with complaints are read for those)."""
 
-    rows = BranchDayFigures.objects.filter(day__gte=period.start, day__lte=period.end)
-    if scope.root is not None:
-        rows = rows.filter(branch_id__in=scope.ids)
+    rows = scope.within(BranchDayFigures.objects.filter(day__gte=period.start, day__lte=period.end))
     days = period.dates()
     index = {day: i for i, day in enumerate(days)}
     tiers = list(Segment.objects.order_by("-aum_min").values_list("pk", "name"))

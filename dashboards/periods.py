@@ -93,6 +93,21 @@ class Scope:
         below = [b for b in self.branches if b.parent_id == self.root.pk]
         return below or [self.root]
 
+    def within(self, rows, field: str = "branch_id"):
+        """``rows`` of the scope's branches (``field`` holds the branch) whenever a branch is picked: for the
+        precomputed figures, which no visibility rule filters, and the RMs of the picked subtree."""
+        if self.root is None:
+            return rows
+        return rows.filter(**{f"{field}__in": self.ids})
+
+    def narrow(self, records, field: str = "branch_id"):
+        """``records`` already read through the user's visibility rule, of the scope's branches (``field`` holds
+        the branch) only where the scope is narrower than that rule (see ``narrows``): everything else the rule
+        lets through is in the scope already."""
+        if self.root is None or not self.narrows:
+            return records
+        return records.filter(**{f"{field}__in": self.ids})
+
 
 def scope_for(user, branch_id=None) -> Scope:
     """The picked branch's subtree within the user's (404 for a branch outside it). Heads start at their own
