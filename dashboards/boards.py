@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from customers.selectors import customers_visible_to
+from organisation import access
 from organisation.models import Branch, Staff
 from organisation.selectors import staff_visible_to
 from reminders.models import FollowUp
@@ -197,7 +198,7 @@ def performance_for(rm: Staff, *, period_key: str = DEFAULT_PERIOD) -> Performan
     period = period_for(period_key)
     peers_branch = peer_branch(rm)
     peer_ids = list(
-        Staff.objects.filter(role=Staff.Role.RM, branch__path__startswith=peers_branch.path)
+        Staff.objects.filter(access.within_q(peers_branch, "branch"), role=Staff.Role.RM)
         .exclude(status=Staff.Status.LEFT)
         .values_list("pk", flat=True)
     )
