@@ -1,7 +1,7 @@
 """Timing of every periodic job, in this process (Django set up with the bench environment).
 
 Jobs come from the default beat schedule (crm_site/schedule.py), so a job added there is timed without a change
-here; jobs the design asks for that are not scheduled yet are reported as ``missing``. Each job runs inside a
+here; jobs the product needs that are not scheduled yet are reported as ``missing``. Each job runs inside a
 transaction that is rolled back afterwards, so every run measures the same data set (the reminders a generator
 would create today are created in every run, not only the first).
 """
@@ -15,7 +15,7 @@ from importlib import import_module
 
 from django.db import transaction
 
-# Jobs the design names, found among the scheduled (or registered) tasks by a pattern over the task name.
+# Jobs the product needs (docs/performance.md), found among the scheduled (or registered) tasks by a pattern over the task name.
 EXPECTED = {
     "dashboard figures": r"(dashboard|figure|daily_stat|stats)",
     "complaint escalation": r"complaint.*escalat|escalat.*complaint|complaints\.tasks\.\w*escalat",
