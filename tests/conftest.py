@@ -8,8 +8,9 @@ from tests.factories import BranchFactory, CorporateCustomerFactory, CustomerFac
 
 
 def reference_data() -> None:
-    """The rows the data migrations install. Browser tests run on a flushed database (transactional), so they are
-    put back here; elsewhere this finds them present and does nothing."""
+    """The rows the data migrations install: segments, complaint classifications and the beat schedule. Installed
+    once per test database (``django_db_setup`` below), and put back after a transactional test has flushed the
+    tables (``_reference_data_after_a_flush``)."""
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     from complaints.services import classifications_install_defaults
@@ -19,6 +20,42 @@ def reference_data() -> None:
     segments_install_defaults()
     classifications_install_defaults()
     schedule.install(PeriodicTask, CrontabSchedule)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database (migrated), with the reference data committed once for the whole run."""
+    with django_db_blocker.unblock():
+        reference_data()
+
+
+RESETTING = ("transaction", "reset_sequences")  # django_db(...) arguments that make a test transactional
+
+
+class _Tables:
+    flushed = False  # a transactional test has emptied every table since the reference data was last committed
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_a_flush(request):
+    """A transactional test (the browser tests, a real Celery worker, concurrent threads) ends with every table
+    flushed, the reference data with it. The next test that uses the database puts it back first: committed for a
+    transactional test, inside the test's transaction (so again after it) for any other."""
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    transactional = (
+        "transactional_db" in names
+        or "live_server" in names
+        or bool(marker and (marker.args[:1] == (True,) or any(marker.kwargs.get(k) for k in RESETTING)))
+    )
+    if _Tables.flushed and (transactional or marker is not None or "db" in names):
+        request.getfixturevalue("transactional_db" if transactional else "db")
+        reference_data()
+        if transactional:
+            _Tables.flushed = False
+    yield
+    if transactional:
+        _Tables.flushed = True
 
 
 @dataclass
@@ -43,7 +80,6 @@ class Org:
 
 @pytest.fixture
 def org(db) -> Org:
-    reference_data()
     top = BranchFactory(code="100", name="总分行", level=Branch.Level.BRANCH)
     west = BranchFactory(code="110", name="西支行", level=Branch.Level.SUB_BRANCH, parent=top)
     east = BranchFactory(code="120", name="东支行", level=Branch.Level.SUB_BRANCH, parent=top)
