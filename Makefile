@@ -1,6 +1,6 @@
 # Branch CRM — the two commands of the README, and a few more.
 #   make run    set up and start everything on this machine (SQLite + file broker unless DATABASE_URL/REDIS_URL)
-#   make test   ruff check and the whole pytest suite
+#   make test   ruff check and the whole pytest suite, in parallel (pytest-xdist)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,6 +9,7 @@ STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint format messages bench venv worker beat clean
 
@@ -38,9 +39,12 @@ run: $(STAMP) var
 	$(BIN)/celery -A crm_site beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# pytest-xdist: one worker process per core (PYTEST_WORKERS=auto), each with its own test database; the browser
+# tests share one worker (xdist_group, tests/conftest.py). PYTEST_WORKERS=0 runs everything in one process.
+# Skip the process-level tests locally with PYTEST_ARGS='-m "not slow"'.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
