@@ -35,7 +35,7 @@ def test_access_log_is_read_only_even_for_admins(org, book, login):
     assert client.get(reverse("admin:customers_accesslog_changelist")).status_code == 200
     assert client.get(reverse("admin:customers_accesslog_add")).status_code == 403
     change = client.post(reverse("admin:customers_accesslog_change", args=[log.pk]), {"reason": "改写"})
-    assert change.status_code in (302, 403) or "改写" not in change.content.decode()
+    assert change.status_code == 403  # no change permission (ReadOnlyAdmin): the admin refuses the POST
     log.refresh_from_db()
     assert log.reason == "联系客户"
     assert client.post(reverse("admin:customers_accesslog_delete", args=[log.pk]), {"post": "yes"}).status_code == 403
