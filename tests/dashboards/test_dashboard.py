@@ -12,13 +12,13 @@ from customers.models import AccessLog
 from dashboards import boards, drills, figures, periods
 from dashboards.models import BranchDayFigures
 from relationships import services
-from tests.dashboards.test_figures import DAY, NOW, data  # noqa: F401 - the hand-built data set
+from tests.dashboards.helpers import DAY, NOW
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def built(org, book, data):  # noqa: F811
+def built(org, book, data):  # data: the hand-built data set (conftest.py)
     with time_machine.travel(NOW, tick=False):
         figures.figures_rebuild(since=DAY - timedelta(days=61), until=DAY)
     return data
