@@ -344,8 +344,6 @@ CHURN_NO_CONTACT_DAYS = env.int("CHURN_NO_CONTACT_DAYS", default=180)
 CHURN_AUM_DROP_PERCENT = env.int("CHURN_AUM_DROP_PERCENT", default=20)
 HOLIDAY_GREETINGS_INCLUDE_QIXI = env.bool("HOLIDAY_GREETINGS_INCLUDE_QIXI", default=False)
 TODAY_HORIZON_DAYS = env.int("TODAY_HORIZON_DAYS", default=7)
-# Only in the worker-kill test: seconds each digest takes, so that a worker can be killed half-way.
-DIGEST_TEST_DELAY = env.float("DIGEST_TEST_DELAY", default=0.0)
 
 # Complaints (complaints/rules.py; see docs/complaints.md). The 15/30/60-day limits are the regulation's and
 # are not settings.

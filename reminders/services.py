@@ -523,8 +523,6 @@ def digest_send(*, staff_id: int, day: date) -> str:
             delivery.status = DigestDelivery.Status.EMPTY
             delivery.save(update_fields=["status", "attempts"])
             return "empty"
-        if settings.DIGEST_TEST_DELAY:
-            time.sleep(settings.DIGEST_TEST_DELAY)
         with translation.override("zh-hans"):
             subject = _("Today's work: %(n)s follow-ups") % {"n": today.total}
             # E-mail leaves the CRM: customers appear as surname + * (JR/T 0171 style), never in full.

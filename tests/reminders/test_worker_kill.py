@@ -1,5 +1,7 @@
 """A real Celery worker on Redis, killed with SIGKILL half-way through the morning digests, then started again:
-every RM still gets exactly one digest (one delivery row, one notification, one e-mail)."""
+every RM still gets exactly one digest (one delivery row, one notification, one e-mail), those whose digest the
+killed worker had claimed and not finished included. The worker runs tests/reminders/digest_worker.py: the
+project's application with each digest slowed down inside its transaction, so that the kill lands mid-digest."""
 
 import os
 import signal
@@ -21,7 +23,7 @@ from reminders import tasks
 from reminders.models import DigestDelivery
 from tests.factories import CustomerFactory, StaffFactory
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 RMS = 24
 
@@ -31,11 +33,13 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(env, log: Path) -> subprocess.Popen:
+def start_worker(env, log: Path, claims: Path) -> subprocess.Popen:
+    env = {**env, "DIGEST_CLAIMS": str(claims)}
     with log.open("w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "crm_site", "worker", "--concurrency=2", "--loglevel=INFO",
-             "-Q", env["CELERY_TASK_DEFAULT_QUEUE"], "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            [sys.executable, "-m", "celery", "-A", "tests.reminders.digest_worker", "worker", "--concurrency=2",
+             "--loglevel=INFO", "-Q", env["CELERY_TASK_DEFAULT_QUEUE"],
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
@@ -53,6 +57,11 @@ def sent() -> int:
     return DigestDelivery.objects.filter(status="sent").count()
 
 
+def claimed(claims: Path) -> set[int]:
+    """The RMs whose digest a worker claimed (digest_worker.py writes one id per line)."""
+    return {int(line) for line in claims.read_text().split()} if claims.exists() else set()
+
+
 def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
     branch = org.west_outlet
     for i in range(RMS):
@@ -68,13 +77,13 @@ def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
         "CELERY_VISIBILITY_TIMEOUT": "3",  # an unacknowledged task of a dead worker comes back after 3 s …
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",  # … as soon as a worker looks for it
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",
-        "DIGEST_TEST_DELAY": "0.4",  # each digest takes a while, so that the kill lands half-way
+        "DIGEST_DELAY": "0.4",  # each digest takes a while, so that the kill lands half-way (digest_worker.py)
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
     }
     day = timezone.localdate().isoformat()
 
-    worker = start_worker(env, tmp_path / "worker1.log")
+    worker = start_worker(env, tmp_path / "worker1.log", tmp_path / "claims1")
     try:
         recipients = reminder_services.digest_recipients(timezone.localdate())
         assert len(recipients) == RMS  # the RMs of the fixture have nothing due
@@ -87,7 +96,11 @@ def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
         worker.wait(10)
         killed_at = sent()
         assert killed_at < RMS, "the worker finished before it could be killed"
-        worker = start_worker(env, tmp_path / "worker2.log")
+        sent_by_first = set(DigestDelivery.objects.filter(status="sent").values_list("staff_id", flat=True))
+        cut_short = claimed(tmp_path / "claims1") - sent_by_first  # claimed by the killed worker, never finished
+        assert cut_short, "the kill did not land in the middle of a digest"
+        assert DigestDelivery.objects.filter(staff_id__in=cut_short, status="pending").count() == len(cut_short)
+        worker = start_worker(env, tmp_path / "worker2.log", tmp_path / "claims2")
         assert wait_for(lambda: sent() == RMS, 120), (
             f"only {sent()} of {RMS} digests after the restart: " + (tmp_path / "worker2.log").read_text()[-3000:]
         )
@@ -96,6 +109,7 @@ def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
 
+    assert cut_short <= claimed(tmp_path / "claims2")  # redelivered to the new worker, and sent by it
     rms = Staff.objects.filter(user__username__startswith="digest_rm")
     assert DigestDelivery.objects.filter(staff__in=rms, status="sent").count() == RMS
     for rm in rms:
