@@ -35,6 +35,8 @@ def gunicorn(env: dict, *, log=print):
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
             "crm_site.wsgi",
             "--workers",
             str(GUNICORN_WORKERS),
