@@ -3,8 +3,8 @@
 between claiming its delivery row and sending it, so that the test can kill the worker half-way through a run.
 
 In each pool process, ``reminders.services.digest_send`` reads the RM's Today list through a wrapper that writes
-the RM's id to the file ``DIGEST_CLAIMS`` (the digests that were claimed) and then sleeps ``DIGEST_DELAY``
-seconds, inside the transaction that holds the delivery row."""
+the RM's id and the time to the file ``DIGEST_CLAIMS`` (the digests that were claimed, and when), then sleeps
+``DIGEST_DELAY`` seconds, inside the transaction that holds the delivery row."""
 
 import os
 import time
@@ -27,7 +27,7 @@ def _slow_digests(**kwargs):
     def claimed_then_slow(staff, *args, **kw):
         today = today_for(staff, *args, **kw)
         with open(claims, "a") as out:
-            out.write(f"{staff.pk}\n")
+            out.write(f"{staff.pk} {time.time()}\n")
         time.sleep(delay)
         return today
 

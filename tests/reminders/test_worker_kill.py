@@ -53,13 +53,26 @@ def wait_for(condition, timeout: float) -> bool:
     return False
 
 
+def sent_to() -> set[int]:
+    """The RMs of the test whose digest is sent."""
+    rms = Staff.objects.filter(user__username__startswith="digest_rm")
+    return set(DigestDelivery.objects.filter(status="sent", staff__in=rms).values_list("staff_id", flat=True))
+
+
 def sent() -> int:
-    return DigestDelivery.objects.filter(status="sent").count()
+    return len(sent_to())
 
 
-def claimed(claims: Path) -> set[int]:
-    """The RMs whose digest a worker claimed (digest_worker.py writes one id per line)."""
-    return {int(line) for line in claims.read_text().split()} if claims.exists() else set()
+def claimed(claims: Path) -> dict[int, float]:
+    """The RMs whose digest a worker claimed, and when (digest_worker.py writes one line per claim)."""
+    lines = claims.read_text().splitlines() if claims.exists() else []
+    return {int(staff_id): float(at) for staff_id, at in (line.split() for line in lines)}
+
+
+def claimed_lately(claims: Path) -> set[int]:
+    """Digests claimed in the last 0.2 s and not sent: each has at least 0.2 s of its 0.4 s still to go."""
+    now, done = time.time(), sent_to()
+    return {staff_id for staff_id, at in claimed(claims).items() if now - at < 0.2 and staff_id not in done}
 
 
 def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
@@ -89,16 +102,19 @@ def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
         assert len(recipients) == RMS  # the RMs of the fixture have nothing due
         for staff_id in recipients:  # the test's own queue, so that nothing else interferes
             tasks.send_digest.apply_async(args=[staff_id, day], queue=queue)
-        assert wait_for(lambda: sent() >= 4, 60), (
+        # A few digests sent, and one just claimed: the kill lands in the middle of it.
+        assert wait_for(lambda: sent() >= 4 and claimed_lately(tmp_path / "claims1"), 60), (
             "the worker did not start sending: " + (tmp_path / "worker1.log").read_text()[-3000:]
         )
         os.killpg(worker.pid, signal.SIGKILL)  # the worker and its children die mid-run, tasks unacknowledged
         worker.wait(10)
-        killed_at = sent()
-        assert killed_at < RMS, "the worker finished before it could be killed"
-        sent_by_first = set(DigestDelivery.objects.filter(status="sent").values_list("staff_id", flat=True))
-        cut_short = claimed(tmp_path / "claims1") - sent_by_first  # claimed by the killed worker, never finished
-        assert cut_short, "the kill did not land in the middle of a digest"
+        sent_by_first = sent_to()
+        assert len(sent_by_first) < RMS, "the worker finished before it could be killed"
+        cut_short = set(claimed(tmp_path / "claims1")) - sent_by_first  # claimed by the killed worker, not sent
+        assert cut_short, (
+            f"the kill did not land in the middle of a digest: claimed {claimed(tmp_path / 'claims1')}, "
+            f"sent {sorted(sent_by_first)}: " + (tmp_path / "worker1.log").read_text()[-3000:]
+        )
         assert DigestDelivery.objects.filter(staff_id__in=cut_short, status="pending").count() == len(cut_short)
         worker = start_worker(env, tmp_path / "worker2.log", tmp_path / "claims2")
         assert wait_for(lambda: sent() == RMS, 120), (
@@ -109,7 +125,7 @@ def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
 
-    assert cut_short <= claimed(tmp_path / "claims2")  # redelivered to the new worker, and sent by it
+    assert cut_short <= set(claimed(tmp_path / "claims2"))  # redelivered to the new worker, and sent by it
     rms = Staff.objects.filter(user__username__startswith="digest_rm")
     assert DigestDelivery.objects.filter(staff__in=rms, status="sent").count() == RMS
     for rm in rms:
