@@ -39,12 +39,12 @@ run: $(STAMP) var
 	$(BIN)/celery -A crm_site beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# pytest-xdist: one worker process per core (PYTEST_WORKERS=auto), each with its own test database; the browser
-# tests share one worker (xdist_group, tests/conftest.py). PYTEST_WORKERS=0 runs everything in one process.
+# pytest-xdist: one worker process per core (PYTEST_WORKERS=auto), each with its own test database (and its own
+# Chromium and live server for the browser tests). PYTEST_WORKERS=0 runs everything in one process.
 # Skip the process-level tests locally with PYTEST_ARGS='-m "not slow"'.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

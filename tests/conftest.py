@@ -148,14 +148,6 @@ def pytest_configure(config):
         cache.update(BACKEND="tests.cache.WorkerRedisCache", KEY_PREFIX=f"crm-test-{worker}")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
-def pytest_collection_modifyitems(items):
-    """The browser tests run in one worker process: one Chromium and one live server, not one per worker."""
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 def pytest_runtest_setup(item):
     """Tests marked ``postgres`` or ``redis`` need those services. On a bare machine they are skipped with the
     reason; in CI (REQUIRE_SERVICES=1) a missing service fails them instead."""
