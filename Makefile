@@ -1,6 +1,6 @@
 # Branch CRM — the two commands of the README, and a few more.
 #   make run    set up and start everything on this machine (SQLite + file broker unless DATABASE_URL/REDIS_URL)
-#   make test   ruff check and the whole pytest suite, in parallel (pytest-xdist)
+#   make test   ruff check, the layer contracts (import-linter) and the whole pytest suite, in parallel (pytest-xdist)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -44,11 +44,13 @@ run: $(STAMP) var
 # Skip the process-level tests locally with PYTEST_ARGS='-m "not slow"'.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
