@@ -148,6 +148,15 @@ def pytest_configure(config):
         cache.update(BACKEND="tests.cache.WorkerRedisCache", KEY_PREFIX=f"crm-test-{worker}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_cache_of_a_previous_run():
+    """On Redis the cache outlives the run: the dashboards' sums cached by the last run (under the same keys, the
+    test databases numbering their rows the same way each time) must not be read by this one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def pytest_runtest_setup(item):
     """Tests marked ``postgres`` or ``redis`` need those services. On a bare machine they are skipped with the
     reason; in CI (REQUIRE_SERVICES=1) a missing service fails them instead."""
