@@ -173,3 +173,46 @@ def check(complaint: Complaint, action: str) -> str:
 
 def available_actions(complaint: Complaint) -> set[str]:
     return {a for a in (*TRANSITIONS, *ALLOWED_IN) if allowed(complaint, a)}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What the state allows beyond the status: one place for the detail page's buttons and the services
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def precondition_error(complaint: Complaint, action: str, *, extension_pending: bool = False):
+    """Why ``action`` cannot be taken now although the status allows it (a handler to start, an extension left, the
+    clock running), or None. The detail page offers only actions with none; the services raise it."""
+    paused = complaint.paused_since is not None
+    if action == "start" and complaint.handler_id is None:
+        return _("Assign a handler first.")
+    if action == "extend":
+        if complaint.extension_level + 1 > MAX_EXTENSIONS:
+            return _("No further extension: 60 days is the longest a complaint may take.")
+        if extension_pending:
+            return _("An extension is already waiting for approval.")
+        if paused:
+            return _("Resume the clock before extending the deadline.")
+    if action == "pause" and paused:
+        return _("The clock is already paused.")
+    if action == "resume" and not paused:
+        return _("The clock is not paused.")
+    if action == "decide" and paused:
+        return _("Resume the clock before recording the decision.")
+    return None
+
+
+def ready(complaint: Complaint, action: str, *, extension_pending: bool = False) -> bool:
+    """The status allows ``action`` and nothing in the state stands in its way."""
+    return (
+        allowed(complaint, action)
+        and precondition_error(complaint, action, extension_pending=extension_pending) is None
+    )
+
+
+def require_ready(complaint: Complaint, action: str, *, extension_pending: bool = False) -> None:
+    """The services' form of ``ready``: the status error, then the state's."""
+    check(complaint, action)
+    error = precondition_error(complaint, action, extension_pending=extension_pending)
+    if error is not None:
+        raise ValidationError(error)

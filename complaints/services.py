@@ -328,9 +328,7 @@ def complaint_start(*, actor, complaint: Complaint) -> Complaint:
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
     _require(permissions.can_handle(staff, complaint))
-    rules.check(complaint, "start")
-    if complaint.handler_id is None:
-        raise ValidationError(_("Assign a handler first."))
+    rules.require_ready(complaint, "start")
     _transition(complaint, "start", staff)
     complaint.save(update_fields=["status", "updated_at"])
     return complaint
@@ -357,12 +355,9 @@ def extension_request(
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
     _require(permissions.can_handle(staff, complaint))
-    rules.check(complaint, "extend")
+    pending = complaint.extensions.filter(round=complaint.reopen_count, status=ComplaintExtension.Status.PENDING)
+    rules.require_ready(complaint, "extend", extension_pending=pending.exists())
     level = complaint.extension_level + 1
-    if level > rules.MAX_EXTENSIONS:
-        raise ValidationError(_("No further extension: 60 days is the longest a complaint may take."))
-    if complaint.extensions.filter(round=complaint.reopen_count, status=ComplaintExtension.Status.PENDING).exists():
-        raise ValidationError(_("An extension is already waiting for approval."))
     if timezone.now() > complaint.due_at:
         raise ValidationError(_("The deadline has passed: an extension must be made before it."))
     errors = _check_told(customer_told_at, customer_told_via)
@@ -483,9 +478,7 @@ def clock_pause(*, actor, complaint: Complaint, reason: str, customer_told: bool
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
     _require(permissions.can_handle(staff, complaint))
-    rules.check(complaint, "pause")
-    if complaint.paused_since is not None:
-        raise ValidationError(_("The clock is already paused."))
+    rules.require_ready(complaint, "pause")
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = _("Say what the complaint waits for (appraisal, testing, valuation…).")
@@ -504,9 +497,7 @@ def clock_resume(*, actor, complaint: Complaint) -> Complaint:
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
     _require(permissions.can_handle(staff, complaint))
-    rules.check(complaint, "resume")
-    if complaint.paused_since is None:
-        raise ValidationError(_("The clock is not paused."))
+    rules.require_ready(complaint, "resume")
     days = rules.paused_days_between(complaint.paused_since, timezone.now())
     complaint.paused_days += days
     complaint.paused_since = None
@@ -530,10 +521,8 @@ def complaint_decide(
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
     _require(permissions.can_handle(staff, complaint))
-    rules.check(complaint, "decide")
+    rules.require_ready(complaint, "decide")
     errors = {}
-    if complaint.paused_since is not None:
-        raise ValidationError(_("Resume the clock before recording the decision."))
     if not (decision or "").strip():
         errors["decision"] = _("Write the decision told to the complainant.")
     if not (customer_told_via or "").strip():

@@ -232,29 +232,15 @@ BUTTONS = {"start", "resume"}
 def available(staff: Staff, view: selectors.ComplaintView) -> list[str]:
     """The actions this member of staff may take on the complaint now (the services check again)."""
     c = view.complaint
-    manage = permissions.can_manage(staff, c)
-    handle = permissions.can_handle(staff, c)
+    pending = view.pending_extension is not None
+    # Who may (complaints.permissions) and what the state allows (complaints.rules): the services ask the same.
+    # The decision on a pending extension is offered only while one waits.
+    decision = pending and permissions.can_approve_extension(staff, c)
     can = {
-        "accept": manage and rules.allowed(c, "accept"),
-        "assign": manage and rules.allowed(c, "assign"),
-        "start": handle and rules.allowed(c, "start") and c.handler_id is not None,
-        "extend": handle
-        and rules.allowed(c, "extend")
-        and c.extension_level < rules.MAX_EXTENSIONS
-        and view.pending_extension is None
-        and not c.is_paused,
-        "approve": view.pending_extension is not None and permissions.can_approve_extension(staff, c),
-        "reject": view.pending_extension is not None and permissions.can_approve_extension(staff, c),
-        "pause": handle and rules.allowed(c, "pause") and not c.is_paused,
-        "resume": handle and rules.allowed(c, "resume") and c.is_paused,
-        "decide": handle and rules.allowed(c, "decide") and not c.is_paused,
-        "callback": manage and rules.allowed(c, "callback"),
-        "close": manage and rules.allowed(c, "close"),
-        "reopen": manage and rules.allowed(c, "reopen"),
-        "withdraw": manage and rules.allowed(c, "withdraw"),
-        "note": handle,
-        "contact": handle and rules.allowed(c, "contact"),
-        "attach": handle and rules.allowed(c, "attach"),
+        a: decision
+        if a in ("approve", "reject")
+        else permissions.may(staff, c, a) and rules.ready(c, a, extension_pending=pending)
+        for a in ACTIONS
     }
     return [a for a in ACTIONS if can[a]]
 
