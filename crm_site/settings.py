@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "complaints",
     "reminders",
     "dashboards",
+    "feed",
     "demo",
 ]
 
@@ -351,6 +352,16 @@ COMPLAINT_WARNING_DAYS = env.int("COMPLAINT_WARNING_DAYS", default=3)
 COMPLAINT_REVIEW_WINDOW_DAYS = env.int("COMPLAINT_REVIEW_WINDOW_DAYS", default=30)
 COMPLAINT_ATTACHMENT_MAX_BYTES = env.int("COMPLAINT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 COMPLAINT_ATTACHMENTS_MAX = env.int("COMPLAINT_ATTACHMENTS_MAX", default=10)
+
+# The core-banking extracts (feed/, docs/feed.md).
+FEED_INBOX = Path(env.str("FEED_INBOX", default=str(VAR_DIR / "inbox")))
+FEED_ENCODING = env.str("FEED_ENCODING", default="gb18030")
+# Rows per COPY batch into the staging table: bounds the loader's memory whatever the file size.
+FEED_BATCH_ROWS = env.int("FEED_BATCH_ROWS", default=20_000)
+FEED_UPLOAD_MAX_BYTES = env.int("FEED_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+FEED_UPLOAD_DIR = Path(env.str("FEED_UPLOAD_DIR", default=str(VAR_DIR / "uploads")))
+# Asset snapshots are kept this many months; older months are dropped as whole partitions.
+SNAPSHOT_RETENTION_MONTHS = env.int("SNAPSHOT_RETENTION_MONTHS", default=25)
 
 # Demo data password, printed by seed_demo and make run. Only used by seed_demo.
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="Demo@2026crm")

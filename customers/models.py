@@ -151,6 +151,7 @@ class Customer(models.Model):
         PASSPORT = "passport", _("Passport (护照)")
         HK_MACAO_PERMIT = "hk_macao_permit", _("Hong Kong/Macao permit (港澳居民来往内地通行证)")
         TAIWAN_PERMIT = "taiwan_permit", _("Taiwan permit (台湾居民来往大陆通行证)")
+        FOREIGN_PERMANENT = "foreign_permanent", _("Foreign permanent resident ID (外国人永久居留身份证)")
 
     class Gender(models.TextChoices):
         MALE = "M", _("Male")
@@ -174,6 +175,12 @@ class Customer(models.Model):
         Segment, verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="customers"
     )
     lifecycle = models.CharField(_("lifecycle stage"), max_length=12, choices=Lifecycle.choices, default=Lifecycle.NEW)
+    # Set when staff chose the stage by hand: the nightly derivation (customers.lifecycle) leaves it alone.
+    lifecycle_manual = models.BooleanField(_("lifecycle set by hand"), default=False, db_default=False)
+    # Closed in core banking (status X): the customer keeps their history and drops out of reminders.
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    # Keyed hash of the customer's last row in the core-banking extract (feed): an unchanged row is not rewritten.
+    feed_hash = models.CharField(max_length=32, blank=True, editable=False, default="", db_default="")
     aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2, default=Decimal("0.00"))
     aum_as_of = models.DateField(_("AUM as of"), null=True, blank=True)
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True)
@@ -219,7 +226,9 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["id_number_enc", "mobile_enc", "id_number_hash", "mobile_hash"])
+    history = HistoricalRecords(
+        excluded_fields=["id_number_enc", "mobile_enc", "id_number_hash", "mobile_hash", "feed_hash"]
+    )
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -369,14 +378,28 @@ class Holding(models.Model):
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="holdings")
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
     account_no_masked = models.CharField(_("account number"), max_length=32, blank=True)
+    # The account number is personal financial information: only a keyed hash (the feed's key for the holding)
+    # and the last four digits are kept.
+    account_no_hash = models.CharField(max_length=64, blank=True, editable=False, default="", db_default="")
+    account_last4 = models.CharField(
+        _("account number, last 4 digits"), max_length=4, blank=True, editable=False, default="", db_default=""
+    )
     opened_on = models.DateField(_("opened on"))
     maturity_on = models.DateField(_("matures on"), null=True, blank=True)
+    # The business date of the holdings extract that last held this row; absent from a later one, it is closed.
+    as_of = models.DateField(_("as of"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("holding")
         verbose_name_plural = _("holdings")
         ordering = ["maturity_on", "pk"]
         indexes = [models.Index(fields=["maturity_on"], name="holding_maturity_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_no_hash", "product"], condition=~Q(account_no_hash=""), name="holding_unique_account"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.product.name} · {self.amount}"
@@ -419,6 +442,72 @@ class AssetSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.date} {self.aum}"
+
+
+class LargeTransaction(models.Model):
+    """A large single transaction of a business day, from the core-banking extract (TXN). A corrected file for
+    the day replaces the day's rows."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="large_transactions"
+    )
+    business_date = models.DateField(_("business date"))
+    txn_time = models.DateTimeField(_("time"))
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+    memo = models.CharField(_("memo"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("large transaction")
+        verbose_name_plural = _("large transactions")
+        ordering = ["-txn_time", "pk"]
+        indexes = [
+            models.Index(fields=["business_date"], name="largetxn_date_idx"),
+            models.Index(fields=["customer", "-txn_time"], name="largetxn_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.txn_time:%Y-%m-%d %H:%M} {self.amount}"
+
+
+class LifecycleRules(models.Model):
+    """Thresholds of the derived lifecycle (customers.lifecycle), one row, edited in admin."""
+
+    new_days = models.PositiveIntegerField(
+        _("new: days since the first holding"), default=90, help_text=_("A customer is new this many days.")
+    )
+    trend_days = models.PositiveIntegerField(
+        _("trend window (days)"), default=90, help_text=_("Growing and declining compare AUM with this many days ago.")
+    )
+    growing_percent = models.PositiveIntegerField(
+        _("growing: AUM up by (%)"), default=10, help_text=_("AUM up by at least this share over the trend window.")
+    )
+    declining_percent = models.PositiveIntegerField(
+        _("declining: AUM down by (%)"),
+        default=30,
+        help_text=_("AUM down by at least this share over the trend window."),
+    )
+    lost_aum = models.DecimalField(
+        _("lost: AUM at or below"),
+        max_digits=18,
+        decimal_places=2,
+        default=Decimal("100.00"),
+        help_text=_("Balances at or below this amount count as near zero."),
+    )
+    lost_days = models.PositiveIntegerField(
+        _("lost: days near zero"), default=90, help_text=_("Near zero this many days after being active: lost.")
+    )
+
+    class Meta:
+        verbose_name = _("lifecycle rules")
+        verbose_name_plural = _("lifecycle rules")
+
+    def __str__(self) -> str:
+        return str(_("lifecycle rules"))
+
+    @classmethod
+    def current(cls) -> "LifecycleRules":
+        return cls.objects.order_by("pk").first() or cls()
 
 
 class AccessLog(models.Model):

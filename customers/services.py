@@ -27,6 +27,7 @@ ID_VALIDATORS = {
     Customer.IdType.PASSPORT: validators.validate_passport,
     Customer.IdType.HK_MACAO_PERMIT: validators.validate_hk_macao_permit,
     Customer.IdType.TAIWAN_PERMIT: validators.validate_taiwan_permit,
+    Customer.IdType.FOREIGN_PERMANENT: validators.validate_foreign_permanent,
 }
 
 # Fields a caller may set, by customer type. Identifiers (id_number, mobile) are passed in plain text and

@@ -71,6 +71,25 @@ def parse_resident_id(value: str) -> ResidentId:
     return ResidentId(number=number, birth_date=birth, gender="M" if int(number[16]) % 2 else "F")
 
 
+def validate_foreign_permanent(value: str) -> str:
+    """The 2023 foreign permanent resident ID card (外国人永久居留身份证): 18 characters beginning with 9, laid out
+    like the resident ID (birth date in digits 7-14) and checked with the GB 11643 algorithm."""
+    number = (value or "").strip().upper()
+    if not re.fullmatch(r"9\d{16}[\dX]", number):
+        raise ValidationError(
+            _("A foreign permanent resident ID number has 18 characters and begins with 9."), code="fp_format"
+        )
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ValidationError(_("The birth date inside the ID number is not a real date."), code="id_birth") from None
+    if resident_id_check_char(number[:17]) != number[17]:
+        raise ValidationError(
+            _("The ID number's check digit is wrong; please check the number for a typing error."), code="id_check"
+        )
+    return number
+
+
 def uscc_check_char(first17: str) -> str:
     total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
