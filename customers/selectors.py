@@ -229,7 +229,7 @@ class Customer360:
 def customer_360(user, pk) -> Customer360:
     """Everything on the customer's 360° page, in a fixed number of queries."""
     customer = customer_get_visible(user, pk)
-    holdings = list(customer.holdings.select_related("product").order_by("maturity_on", "pk"))
+    holdings = list(customer.holdings.filter(closed_on=None).select_related("product").order_by("maturity_on", "pk"))
     for holding in holdings:
         holding.customer = customer  # suitability reads the customer's risk tolerance
     since = timezone.localdate() - timedelta(days=90)

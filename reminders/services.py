@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from complaints.selectors import customers_with_open_complaints
 from crm_site.sql import insert_from_select
 from customers.masking import mask_name
-from customers.models import AssetSnapshot, Customer, Holding, Segment
+from customers.models import AssetSnapshot, Customer, Holding, LargeTransaction, Segment
 from notifications.services import notification_send
 from organisation import access
 from organisation.models import Staff
@@ -112,11 +112,31 @@ def _insert(rows: QuerySet, *, kind: str, due_on, title, key, source_ref, detail
     return insert_from_select(FollowUp, COLUMNS, values, ignore_conflicts=True)
 
 
+def _reminded(prefix: str = "") -> Q:
+    """The customers reminders are for: with a primary RM, and not closed in core banking (a closed customer keeps
+    their history and gets no new reminder). ``prefix`` reaches the customer from another table."""
+    return Q(**{f"{prefix}primary_rm__isnull": False, f"{prefix}closed_on__isnull": True})
+
+
 def _customers(scope: QuerySet | None):
-    qs = Customer.objects.filter(primary_rm__isnull=False)
+    qs = Customer.objects.filter(_reminded())
     if scope is not None:
         qs = qs.filter(pk__in=scope.values("pk"))
     return qs
+
+
+def _of_customers(rows: QuerySet, scope: QuerySet | None) -> QuerySet:
+    """The rows of another table (interactions, holdings, transactions) that belong to the customers reminders
+    are for (``_customers``), within ``scope``."""
+    rows = rows.filter(_reminded("customer__"))
+    if scope is not None:
+        rows = rows.filter(customer__in=scope.values("pk"))
+    return rows
+
+
+def _open_holdings(scope: QuerySet | None) -> QuerySet:
+    """Holdings still open (a holding absent from a later holdings extract is closed) of the reminded customers."""
+    return _of_customers(Holding.objects.filter(closed_on__isnull=True), scope)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -127,11 +147,7 @@ def _customers(scope: QuerySet | None):
 def generate_manual(today: date, scope=None) -> int:
     """The follow-ups interactions asked for, should one be missing (the log creates them at once; this catches
     up on interactions loaded in bulk)."""
-    interactions = Interaction.objects.filter(
-        next_follow_up_on__gte=today - timedelta(days=30), customer__primary_rm__isnull=False
-    )
-    if scope is not None:
-        interactions = interactions.filter(customer__in=scope.values("pk"))
+    interactions = _of_customers(Interaction.objects.filter(next_follow_up_on__gte=today - timedelta(days=30)), scope)
     return _insert(
         interactions,
         kind=FollowUp.Kind.MANUAL,
@@ -208,15 +224,11 @@ def generate_holiday(today: date, scope=None) -> int:
 
 
 def generate_maturity(today: date, scope=None) -> int:
-    """到期提醒: holdings maturing in the next REMINDER_MATURITY_LEAD_DAYS days."""
+    """到期提醒: open holdings maturing in the next REMINDER_MATURITY_LEAD_DAYS days."""
 
-    holdings = Holding.objects.filter(
-        maturity_on__gte=today,
-        maturity_on__lte=today + timedelta(days=settings.REMINDER_MATURITY_LEAD_DAYS),
-        customer__primary_rm__isnull=False,
+    holdings = _open_holdings(scope).filter(
+        maturity_on__gte=today, maturity_on__lte=today + timedelta(days=settings.REMINDER_MATURITY_LEAD_DAYS)
     )
-    if scope is not None:
-        holdings = holdings.filter(customer__in=scope.values("pk"))
     return _insert(
         holdings,
         kind=FollowUp.Kind.MATURITY,
@@ -239,9 +251,14 @@ def _snapshot_dates(today: date, days: int) -> list[date]:
 
 
 def generate_movement(today: date, scope=None) -> int:
-    """资金异动: a day-over-day change of a customer's AUM of at least their tier's threshold (up or down), for each
-    of the last REMINDER_MOVEMENT_LOOKBACK_DAYS snapshot days. The two days are joined, not looked up row by
-    row."""
+    """资金异动 and 大额交易: a customer's funds moving by at least their tier's threshold, seen either way — a
+    day-over-day change of AUM (``_aum_movements``) or a single large transaction (``_large_transactions``)."""
+    return _aum_movements(today, scope) + _large_transactions(today, scope)
+
+
+def _aum_movements(today: date, scope) -> int:
+    """A day-over-day change of a customer's AUM of at least their tier's threshold (up or down), for each of the
+    last REMINDER_MOVEMENT_LOOKBACK_DAYS snapshot days. The two days are joined, not looked up row by row."""
     created = 0
     for day in _snapshot_dates(today, settings.REMINDER_MOVEMENT_LOOKBACK_DAYS):
         rows = (
@@ -274,6 +291,38 @@ def generate_movement(today: date, scope=None) -> int:
             detail=_json(previous=F("before__aum"), current=F("now__aum"), change=F("change")),
         )
     return created
+
+
+def _large_transactions(today: date, scope) -> int:
+    """A single transaction (from the core-banking TXN extract) of the last REMINDER_MOVEMENT_LOOKBACK_DAYS
+    business days whose amount, in or out, is at least the customer's tier threshold: one follow-up per
+    transaction, in one statement."""
+    rows = (
+        _of_customers(LargeTransaction.objects.all(), scope)
+        .filter(
+            business_date__gt=today - timedelta(days=settings.REMINDER_MOVEMENT_LOOKBACK_DAYS),
+            business_date__lte=today,
+            customer__segment__isnull=False,
+        )
+        .annotate(size=Abs("amount"))
+        .filter(size__gte=F("customer__segment__large_movement_threshold"))
+    )
+    return _insert(
+        rows,
+        kind=FollowUp.Kind.LARGE_MOVEMENT,
+        due_on=F("business_date"),
+        title=Concat(
+            _text("大额交易："),
+            F("customer__name"),
+            Case(When(amount__lt=0, then=_text(" 转出 ")), default=_text(" 转入 ")),
+            Cast("size", CharField()),
+            _text(" 元"),
+        ),
+        key=_key("txn:", F("pk")),
+        source_ref=_key("txn:", F("pk")),
+        detail=_json(amount=F("amount"), channel=F("channel"), time=F("txn_time")),
+        staff="customer__primary_rm_id",
+    )
 
 
 def generate_churn(today: date, scope=None) -> int:
