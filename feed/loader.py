@@ -1,0 +1,309 @@
+"""Loading one extract file: claim it, read and check it, stage it, apply it — all or nothing.
+
+1. The file's name gives its kind and business date (an upload gives them in the form). Its SHA-256 is the
+   claim: a row in ``Load`` with status "running" or "loaded" for the same kind, date and content exists at most
+   once (a unique constraint), so two loaders started at once never load the same file twice, and a file loaded
+   before is a no-op that says so.
+2. A date's files load in order (PROD → CUST → HOLD → BAL → TXN): a file whose predecessors of the same date are
+   not loaded yet waits (status "waiting"); the inbox sweep takes it up again.
+3. Inside one transaction: rows are streamed from the file, checked one by one, and COPYed in batches into a
+   temporary staging table; checks across the file and against the database run in SQL; the rest is applied in a
+   few set-based statements. A structural error anywhere (control total, checksum, encoding, header, truncation)
+   rolls everything back: nothing is written. Row errors reject only their rows, each reported.
+4. After a date's balances or transactions load, the chain of the day's computations starts (feed.chain).
+"""
+
+import logging
+import time
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from organisation.access import SYSTEM, history_user
+
+from . import chain, contract, progress
+from .kinds import LOADERS, CustomerLoader, Getter, Report, RowError, content_date_check
+from .messages import Structural, render
+from .models import ORDER, Kind, Load, LoadError
+from .reader import Source, file_sha256
+from .stage import Stage
+
+log = logging.getLogger(__name__)
+FORMATS = {".txt": "txt", ".csv": "csv", ".xlsx": "xlsx"}
+PROGRESS_EVERY = 20_000
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _finish(load: Load, status: str, *, error: Structural | None = None) -> Load:
+    load.status = status
+    if error is not None:
+        load.error_code = error.code
+        load.message, load.message_en = error.texts
+    load.finished_at = timezone.now()
+    load.save()
+    progress.write(load, phase=status)
+    return load
+
+
+def load_file(
+    path,
+    *,
+    kind: str | None = None,
+    business_date: date | None = None,
+    actor=SYSTEM,
+    dry_run: bool = False,
+    source: str = Load.Source.COMMAND,
+    control: bool = True,
+    load: Load | None = None,
+    encoding: str | None = None,
+) -> Load:
+    """Load one file (docs/feed.md). Returns its ``Load``, whatever happened; never raises for bad input."""
+    path = Path(path)
+    user = history_user(actor)
+    named = contract.parse_file_name(path.name)
+    if load is None:
+        load = Load(
+            kind=kind or (named[0] if named else Kind.CUST),
+            business_date=business_date or (named[1] if named else timezone.localdate()),
+            file_name=path.name[:200],
+            source=source,
+            dry_run=dry_run,
+            created_by=user,
+            path=str(path)[:500],
+        )
+    load.started_at = timezone.now()
+    try:
+        fmt = FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise Structural("unsupported")
+        if kind is None or business_date is None:
+            if named is None:
+                raise Structural("file_name", name=path.name[:100])
+            if business_date is not None and business_date != named[1]:
+                raise Structural("date_mismatch", given=f"{business_date:%Y-%m-%d}", named=f"{named[1]:%Y-%m-%d}")
+            load.kind, load.business_date = kind or named[0], named[1]
+        elif named is not None and named[1] != business_date and source != Load.Source.UPLOAD:
+            raise Structural("date_mismatch", given=f"{business_date:%Y-%m-%d}", named=f"{named[1]:%Y-%m-%d}")
+        if not path.exists():
+            raise Structural("no_file")
+        load.size_bytes = path.stat().st_size
+        load.sha256 = file_sha256(path)
+    except Structural as error:
+        return _finish(load, Load.Status.REJECTED, error=error)
+
+    if not dry_run and source != Load.Source.UPLOAD:
+        waiting_for = missing_predecessors(load.kind, load.business_date)
+        if waiting_for:
+            load.status = Load.Status.WAITING
+            load.message, load.message_en = _waiting_text(waiting_for, load.business_date)
+            existing = Load.objects.filter(
+                kind=load.kind, business_date=load.business_date, sha256=load.sha256, status=Load.Status.WAITING
+            ).first()
+            if existing is not None and load.pk is None:
+                existing.message, existing.message_en = load.message, load.message_en
+                existing.save(update_fields=["message", "message_en"])
+                return existing
+            load.save()
+            return load
+
+    if not dry_run:
+        previous = (
+            Load.objects.filter(kind=load.kind, business_date=load.business_date, sha256=load.sha256)
+            .filter(status=Load.Status.LOADED, dry_run=False)
+            .first()
+        )
+        if previous is None:
+            try:
+                with transaction.atomic():
+                    load.status = Load.Status.RUNNING
+                    load.save()
+            except IntegrityError:
+                previous = (
+                    Load.objects.filter(kind=load.kind, business_date=load.business_date, sha256=load.sha256)
+                    .filter(status__in=[Load.Status.RUNNING, Load.Status.LOADED], dry_run=False)
+                    .first()
+                )
+        if previous is not None:
+            load.status = Load.Status.DUPLICATE
+            load.message, load.message_en = _duplicate_text(previous)
+            load.summary = {"same_as": previous.pk}
+            load.finished_at = timezone.now()
+            load.save()
+            return load
+    else:
+        load.status = Load.Status.RUNNING
+        load.save()
+
+    started = time.perf_counter()
+    report = Report(file_name=load.file_name)
+    status = Load.Status.CHECKED if dry_run else Load.Status.LOADED
+    error = None
+    try:
+        with transaction.atomic():
+            _run(load, path, report, fmt=fmt, control=control, encoding=encoding or settings.FEED_ENCODING)
+            if dry_run:
+                raise _Rollback
+            _mark_replaced(load)
+    except _Rollback:
+        pass
+    except Structural as structural:
+        status, error = Load.Status.REJECTED, structural
+        report.errors.clear()
+    except Exception:
+        log.exception("feed: load %s of %s failed", load.pk, load.file_name)
+        status, error = Load.Status.FAILED, Structural("failed")
+        report.errors.clear()
+    load.rows_rejected = report.rejected_lines if error is None else 0
+    load.rows_loaded = report.loaded if error is None else 0
+    load.rows_changed = report.changed if error is None and not dry_run else 0
+    summary = dict(report.notices) if error is None else {}
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    load.summary = {**(load.summary or {}), **summary}
+    if error is None:
+        LoadError.objects.bulk_create(
+            [
+                LoadError(load=load, line=line, column=column, value=value, code=code, reason=zh, reason_en=en, key=key)
+                for line, column, value, code, zh, en, key in report.errors
+            ],
+            batch_size=2000,
+        )
+    _finish(load, status, error=error)
+    if status == Load.Status.LOADED and load.kind in (Kind.BAL, Kind.TXN):
+        transaction.on_commit(lambda: chain.start(load.business_date))
+    return load
+
+
+def _run(load: Load, path: Path, report: Report, *, fmt: str, control: bool, encoding: str) -> None:
+    src = Source(path, kind=load.kind, encoding=encoding, control=control and fmt == "txt", fmt=fmt)
+    if control and fmt == "txt" and src.expected[1] != load.sha256:
+        raise Structural("checksum")
+    loader = LOADERS[load.kind](
+        business_date=load.business_date, report=report, load_id=load.pk, file_name=load.file_name, now=timezone.now()
+    )
+    if load.kind == Kind.HOLD:
+        _refuse_stale_holdings(load)
+    stage = loader.open_stage()
+    batch, get, width = [], None, 0
+    has_date = False
+    rows = src.rows()
+    progress.write(load, phase="reading", rows_read=0)
+    for line, fields in rows:
+        if get is None:
+            get, width = Getter(src.header), len(src.header)
+            has_date = "data_date" in src.header
+        if len(fields) != width:
+            report.reject(line, "", "", "fields", found=len(fields), expected=width)
+            report.rejected_lines += 1
+            continue
+        if has_date:
+            content_date_check(get, fields, line, load.business_date)
+        try:
+            batch.append(loader.parse(line, get, fields))
+        except RowError as e:
+            report.reject(
+                line,
+                e.column,
+                get(fields, e.column) if e.column else "",
+                e.code,
+                key=get(fields, loader.key_column),
+                message=getattr(e, "message", None),
+                **e.params,
+            )
+            report.rejected_lines += 1
+        if len(batch) >= settings.FEED_BATCH_ROWS:
+            stage.write(batch)
+            batch = []
+            if src.rows_read % PROGRESS_EVERY < settings.FEED_BATCH_ROWS:
+                progress.write(load, phase="reading", rows_read=src.rows_read, rows_rejected=report.rejected_lines)
+    stage.write(batch)
+    batch = []
+    src.finish()
+    load.rows_read = src.rows_read
+    if src.unknown_columns:
+        report.notices["unknown_columns"] = {"count": len(src.unknown_columns), "sample": src.unknown_columns}
+    if src.rows_read == 0 and control and fmt == "txt" and src.expected and src.expected[0] > 0:
+        raise Structural("no_header")
+    progress.write(load, phase="checking", rows_read=src.rows_read, rows_rejected=report.rejected_lines)
+    loader.validate()
+    progress.write(load, phase="writing", rows_read=src.rows_read, rows_rejected=report.rejected_lines)
+    if isinstance(loader, CustomerLoader):
+        secrets = _encrypt_changed(loader, src)
+        loader.apply(secrets)
+        if secrets is not None:
+            secrets.drop()
+    elif load.kind == Kind.BAL:
+        replacing = Load.objects.filter(
+            kind=Kind.BAL, business_date=load.business_date, status=Load.Status.LOADED, dry_run=False
+        ).exists()
+        loader.apply(replacing=replacing)
+    else:
+        loader.apply()
+    stage.drop()
+
+
+def _encrypt_changed(loader: CustomerLoader, src: Source) -> Stage | None:
+    """Second pass over the file for the rows that are new or changed: only those identifiers are encrypted (a
+    daily file where 1% changed does not re-encrypt a million ID numbers)."""
+    lines = loader.needs_secrets()
+    if not lines:
+        return None
+    secrets = Stage("feed_stage_secrets", [("line", "int"), ("id_enc", "text"), ("mobile_enc", "text")])
+    get = Getter(src.header)
+    batch = []
+    for line, fields in src.rows():
+        if line in lines:
+            batch.append(loader.secrets_row(line, get, fields))
+            if len(batch) >= settings.FEED_BATCH_ROWS:
+                secrets.write(batch)
+                batch = []
+    secrets.write(batch)
+    return secrets
+
+
+def _refuse_stale_holdings(load: Load) -> None:
+    newest = (
+        Load.objects.filter(kind=Kind.HOLD, status=Load.Status.LOADED, dry_run=False)
+        .order_by("-business_date")
+        .values_list("business_date", flat=True)
+        .first()
+    )
+    if newest and newest > load.business_date:
+        raise Structural("stale_snapshot", date=f"{load.business_date:%Y-%m-%d}", newest=f"{newest:%Y-%m-%d}")
+
+
+def _mark_replaced(load: Load) -> None:
+    """Earlier loads of the same kind and date were replaced by this one (a corrected file)."""
+    for earlier in Load.objects.filter(
+        kind=load.kind, business_date=load.business_date, status=Load.Status.LOADED, dry_run=False
+    ).exclude(pk=load.pk):
+        earlier.summary = {**(earlier.summary or {}), "replaced_by": load.pk}
+        earlier.save(update_fields=["summary"])
+
+
+def missing_predecessors(kind: str, day: date) -> list[str]:
+    """The kinds before ``kind`` in the date's order that have not loaded for ``day`` (TXN is optional, and
+    last)."""
+    before = [k for k in ORDER[: ORDER.index(kind)] if k != Kind.TXN]
+    if not before:
+        return []
+    loaded = set(
+        Load.objects.filter(business_date=day, kind__in=before, status=Load.Status.LOADED, dry_run=False).values_list(
+            "kind", flat=True
+        )
+    )
+    return [k for k in before if k not in loaded]
+
+
+def _waiting_text(kinds: list[str], day: date) -> tuple[str, str]:
+    return render("notice", "waiting", files=", ".join(contract.file_name(k, day) for k in kinds))
+
+
+def _duplicate_text(previous: Load) -> tuple[str, str]:
+    at = timezone.localtime(previous.finished_at or previous.created_at)
+    return render("notice", "duplicate", load=previous.pk, at=f"{at:%Y-%m-%d %H:%M}")
