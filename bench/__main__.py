@@ -1,11 +1,12 @@
 """``python -m bench`` (``make bench``): seed or reuse, measure pages and jobs, write the results.
 
     BENCH_SCALE=small|large   data set size (default small)
-    BENCH_ONLY=pages,load,jobs  a subset of the measurements (default all)
+    BENCH_ONLY=pages,load,jobs,feed  a subset of the measurements (default all)
     BENCH_PAGES=regex         only the pages whose name matches
     BENCH_REQUESTS=n          sequential requests per page (default 200)
     BENCH_PAGE_SECONDS=s      stop a page's sequential requests after s seconds, once 20 are done (default 120)
     BENCH_TAG=name            write <date>-<scale>-<name>.jsonl/.md (a partial run) instead of <date>-<scale>
+    BENCH_FEED_ROWS=n         customers in the feed section's files (default: the scale's customers)
 
 Exit status 1 when a page errors, runs more queries than its pin, or its query count differs between the small
 and large results of the same commit. Timings never fail the run: they are compared with the budgets in the
@@ -194,6 +195,9 @@ def measure_jobs(marker, env, out) -> None:
 
     for job in run_jobs(log=log, queue_cleanup=queue_cleanup):
         row = {"name": job.name, "kind": "job", "task": job.task, "budget": JOB_BUDGET_S}
+        if job.see:
+            out({**row, "see": job.see, "ok": None})
+            continue
         if job.missing:
             out({**row, "missing": job.missing, "ok": None})
             continue
@@ -213,7 +217,7 @@ def main() -> int:
         log(f"bench: BENCH_SCALE must be one of {', '.join(SCALES)}")
         return 2
     scale = SCALES[scale_name]
-    only = set((os.environ.get("BENCH_ONLY") or "pages,load,jobs").split(","))
+    only = set((os.environ.get("BENCH_ONLY") or "pages,load,jobs,feed").split(","))
     requests = int(os.environ.get("BENCH_REQUESTS") or scale.requests)
     env = environment(scale)
     env["CELERY_TASK_DEFAULT_QUEUE"] = "bench"
@@ -222,8 +226,15 @@ def main() -> int:
     from .dataset import dataset_ensure
 
     started = time.monotonic()
-    marker = dataset_ensure(scale, env, log=log)
-    log(f"bench: data set {scale.name} ready ({'reused' if marker['reused'] else 'seeded'})")
+    marker = None
+    if only - {"feed"}:
+        marker = dataset_ensure(scale, env, log=log)
+        log(f"bench: data set {scale.name} ready ({'reused' if marker['reused'] else 'seeded'})")
+    else:
+        # The feed section alone needs no demo data set: it works on a database of its own.
+        from .feed import feed_database_url
+
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"] = feed_database_url(env)
 
     import django
     from django.utils import timezone
@@ -238,7 +249,7 @@ def main() -> int:
     stem = f"{today}-{scale.name}" + (f"-{tag}" if tag else "")
     jsonl = RESULTS_DIR / f"{stem}.jsonl"
     rows: list[dict] = []
-    sizes = _data_sizes()
+    sizes = _data_sizes() if marker else {}
     with open(jsonl, "w") as f:
 
         def out(row: dict) -> None:
@@ -250,7 +261,8 @@ def main() -> int:
             f.flush()
 
         load_before = [round(x, 2) for x in os.getloadavg()]
-        out({"name": "data set", "kind": "dataset", "rows": sizes, "seed": SEED, "reused": marker["reused"]})
+        if marker:
+            out({"name": "data set", "kind": "dataset", "rows": sizes, "seed": SEED, "reused": marker["reused"]})
         if only & {"pages", "load"}:
             measure_pages(
                 scale,
@@ -263,6 +275,10 @@ def main() -> int:
             )
         if "jobs" in only:
             measure_jobs(marker, env, out)
+        if "feed" in only:
+            from .feed import measure_feed
+
+            measure_feed(scale, env, out=out, log=log)
         # Other work on the machine skews the timings: the load average before and after the run says how much.
         load_after = [round(x, 2) for x in os.getloadavg()]
         out({"name": "load average", "kind": "machine", "before": load_before, "after": load_after})
@@ -270,7 +286,7 @@ def main() -> int:
     problems, failed = _checks(rows)
     from .report import markdown
 
-    data = ", ".join(f"{v:,} {k}" for k, v in sizes.items())
+    data = ", ".join(f"{v:,} {k}" for k, v in sizes.items()) or "no demo data set (the feed section has its own)"
     machine = f"{_machine()}; load average (1, 5, 15 min) {load_before} before the run, {load_after} after"
     summary = markdown(
         rows,
@@ -300,6 +316,12 @@ def _checks(rows) -> tuple[list[str], bool]:
                 failed = True
             if r.get("queries_varied"):
                 problems.append(f"warning: {r['name']}: the query count varied between requests {r['queries_varied']}")
+        if r.get("kind") == "feed" and (r.get("returncode") or r.get("status") not in (None, "loaded", "duplicate")):
+            problems.append(f"FAIL {r['name']}: status {r.get('status')}, exit {r.get('returncode', 0)}")
+            failed = True
+        if r.get("kind") == "feed" and r.get("missing"):
+            problems.append(f"FAIL {r['name']}: {r['missing']}")
+            failed = True
         if r.get("kind") == "load" and r.get("error"):
             problems.append(f"warning: {r['name']} at {r['concurrency']} clients not measured: {r['error']}")
         elif r.get("kind") == "load" and r.get("errors"):

@@ -72,6 +72,8 @@ def markdown(rows: list[dict], *, header: dict, problems: list[str]) -> str:
         "| page | login | n | p50 | p95 | max | queries (pin) | KB | rps@8 | p99@8 | rps@32 | p99@32 | budget p95 |",
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
+    if not pages:  # a run of other sections only
+        out = out[:4]
     for r in pages:
         if r.get("missing"):
             out.append(f"| {r['name']} | {r.get('login', '')} | | | | | | | | | | | missing: {r['missing']} |")
@@ -84,8 +86,12 @@ def markdown(rows: list[dict], *, header: dict, problems: list[str]) -> str:
             f"{_ms(l8.get('p99'))} | {_ms(l32.get('rps'))} | {_ms(l32.get('p99'))} | "
             f"{_verdict(r['p95'], r['budget'], 'ms')}{status} |"
         )
-    out += ["", "| job | seconds | result | budget |", "|---|--:|---|---|"]
+    if jobs:
+        out += ["", "| job | seconds | result | budget |", "|---|--:|---|---|"]
     for r in jobs:
+        if r.get("see"):
+            out.append(f"| {r['name']} | | see {r['see']} | |")
+            continue
         if r.get("missing"):
             out.append(f"| {r['name']} | | missing: {r['missing']} | |")
             continue
@@ -93,6 +99,57 @@ def markdown(rows: list[dict], *, header: dict, problems: list[str]) -> str:
         budget = _verdict(r["seconds"], r["budget"], "s") if r.get("budget") else "–"
         note = " (reused data set; time of its seeding)" if r.get("reused") else ""
         out.append(f"| {r['name']}{note} | {_ms(r['seconds'])} | {result} | {budget} |")
+    out += feed_markdown(rows)
     out += ["", "## Checks", ""]
     out += [f"- {p}" for p in problems] or ["- every page answered 200 within its query-count pin"]
     return "\n".join(out) + "\n"
+
+
+def feed_markdown(rows: list[dict]) -> list[str]:
+    """The feed section (bench/feed.py): each load in a subprocess of its own, its wall time and peak memory, its
+    rate next to PostgreSQL's own COPY of the same rows."""
+    feed = [r for r in rows if r.get("kind") == "feed"]
+    if not feed:
+        return []
+    out = [""]
+    for r in rows:
+        if r.get("kind") == "feed-data":
+            files = ", ".join(f"{name} {size / 1024 / 1024:,.1f} MB" for name, size in r["bytes"].items())
+            out.append(
+                f"Feed: {r['rows']:,} customers, {r['holdings']:,} holdings, {r['branches']} branches, {r['staff']} "
+                f"staff, on the database {r['database']} (setup {r['setup_seconds']} s, files written in "
+                f"{r['generate_seconds']} s): {files}."
+            )
+    copies = [r for r in rows if r.get("kind") == "feed-copy"]
+    if copies:
+        out.append(
+            "PostgreSQL COPY of the same rows into an empty table of the same columns: "
+            + ", ".join(f"{r['name'].rsplit(', ', 1)[-1]} {r['rows_per_s']:,} rows/s" for r in copies)
+            + "."
+        )
+    out += [
+        "",
+        "| feed | rows | seconds | rows/s | than COPY | max RSS MB | status | budget |",
+        "|---|--:|--:|--:|--:|--:|---|---|",
+    ]
+    for r in feed:
+        if r.get("missing"):
+            out.append(f"| {r['name']} | | | | | | missing: {r['missing']} | |")
+            continue
+        if r.get("budget") is None:
+            budget = "–"
+        elif r.get("budget_rows") and r.get("rows") and r["rows"] != r["budget_rows"]:
+            budget = f"{r['budget']} s at {r['budget_rows']:,} rows"  # a smaller file: no verdict
+        else:
+            budget = _verdict(r["seconds"], r["budget"], "s")
+        steps = r.get("steps")
+        status = r.get("status") or ""
+        if steps:
+            status = ", ".join(f"{k} {v['seconds']} s" for k, v in steps.items())
+        rate = f"{r['rows_per_s']:,}" if r.get("rows_per_s") else "–"
+        ratio = f"{1 / r['vs_copy']:,.0f}× slower" if r.get("vs_copy") and r.get("status") == "loaded" else "–"
+        out.append(
+            f"| {r['name']} | {r.get('rows') or 0:,} | {_ms(r['seconds'])} | {rate} | {ratio} | "
+            f"{r.get('max_rss_mb', '–')} | {status} | {budget} |"
+        )
+    return out
