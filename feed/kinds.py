@@ -49,6 +49,7 @@ class Report:
     notices: dict = field(default_factory=dict)
     changed: int = 0
     loaded: int = 0
+    phases: dict = field(default_factory=dict)
 
     def reject(
         self, line: int, column: str, raw: str, code: str, *, key: str = "", message=None, masked=None, **params
@@ -224,6 +225,7 @@ class KindLoader:
             f"UPDATE {s} SET customer_id = c.id FROM {c} c WHERE c.customer_no = {s}.cust_no"  # noqa: S608
         )
         self._reject_where("customer_id IS NULL", "cust_no", "unknown_customer", "cust_no")
+        self.stage.analyze()
 
     def apply(self) -> None:
         raise NotImplementedError
@@ -233,6 +235,7 @@ class KindLoader:
 
 
 class ProductLoader(KindLoader):
+    written = (Product,)
     kind = Kind.PROD
     key_column = "product_code"
     columns = [("product_code", "text"), ("name", "text"), ("category", "text"), ("risk_level", "text")]
@@ -263,6 +266,7 @@ class ProductLoader(KindLoader):
 
 
 class CustomerLoader(KindLoader):
+    written = (Customer, Customer.history.model, Assignment)
     kind = Kind.CUST
     key_column = "cust_no"
     columns = [
@@ -272,10 +276,11 @@ class CustomerLoader(KindLoader):
         ("branch_code", "text"), ("rm_staff_no", "text"), ("created_at", "ts"), ("risk_level", "text"),
         ("risk_assessed_on", "date"), ("risk_expires_on", "date"), ("occupation", "text"), ("address", "text"),
         ("uscc", "text"), ("legal_rep", "text"), ("industry", "text"), ("closed", "bool"), ("row_hash", "text"),
-        ("has_pii", "bool"), ("changed", "bool"), ("existed", "bool"),
+        ("id_enc", "text"), ("mobile_enc", "text"), ("changed", "bool"), ("existed", "bool"),
     ]  # fmt: skip
+    two_pass = True
     ID_VALIDATORS = {
-        "resident_id": lambda v: validators.parse_resident_id(v).number,
+        "resident_id": None,  # parse_resident_id, which also gives the birth date and gender
         "passport": validators.validate_passport,
         "hk_macao_permit": validators.validate_hk_macao_permit,
         "taiwan_permit": validators.validate_taiwan_permit,
@@ -289,10 +294,15 @@ class CustomerLoader(KindLoader):
         raw_id = get(fields, "id_no")
         raw_mobile = get(fields, "mobile")
         id_type, number = "", ""
+        self.resident = None
         if cust_type == "individual" and raw_id:
             id_type = contract.ID_TYPES[_choice(id_code, "id_type", contract.ID_TYPES)]
             try:
-                number = self.ID_VALIDATORS[id_type](raw_id)
+                if id_type == "resident_id":
+                    self.resident = validators.parse_resident_id(raw_id, today=self.day)
+                    number = self.resident.number
+                else:
+                    number = self.ID_VALIDATORS[id_type](raw_id)
             except ValidationError as e:
                 raise _validation("id_no", e) from None
         elif cust_type == "individual" and id_code:
@@ -325,7 +335,7 @@ class CustomerLoader(KindLoader):
         if birth and birth > day:
             raise RowError("birth_date", "future")
         if id_type == "resident_id":
-            parsed = validators.parse_resident_id(number)
+            parsed = self.resident
             if gender and gender != parsed.gender:
                 raise RowError("gender", "id_gender")
             if birth and birth != parsed.birth_date:
@@ -359,10 +369,7 @@ class CustomerLoader(KindLoader):
         rm = _text(get(fields, "rm_staff_no"), "rm_staff_no", 20)
         if kind != "individual":
             risk, assessed = "", None
-        digest = row_hash(
-            (cust_no, kind, name, id_type, number, gender, str(birth or ""), mobile, branch_code, rm, str(opened or ""),
-             risk, str(assessed or ""), occupation, address, uscc, legal_rep, industry, status)
-        )  # fmt: skip
+        digest = self.line_hash(fields)
         created = timezone.make_aware(datetime.combine(opened, time.min)) if opened else self.now
         return (
             line, cust_no, kind, name, id_type,
@@ -373,12 +380,11 @@ class CustomerLoader(KindLoader):
             branch_code, rm, created, risk, assessed,
             assessed + timedelta(days=settings.RISK_ASSESSMENT_VALID_DAYS) if (assessed and risk) else None,
             occupation, address, uscc or None, legal_rep, industry, status == "X", digest,
-            bool(number or mobile), True, False,
+            pii.encrypt(number), pii.encrypt(mobile), True, False,
         )  # fmt: skip
 
     def validate(self) -> None:
         s, c, b = qn(self.stage.name), table(Customer), table(Branch)
-        self.reject_duplicates("cust_no", column="cust_no")
         self._reject_where(
             f"NOT EXISTS (SELECT 1 FROM {b} b WHERE b.code = {s}.branch_code)",  # noqa: S608 - names from code
             "branch_code",
@@ -412,21 +418,58 @@ class CustomerLoader(KindLoader):
                 for start in range(0, len(lines), 500):
                     chunk = lines[start : start + 500]
                     execute(f"DELETE FROM {s} WHERE line IN ({', '.join(['%s'] * len(chunk))})", chunk)  # noqa: S608
-        # Which rows are new, which changed since the last load (same keyed hash: nothing to rewrite).
+        # Which of the rows (all new or changed: unchanged ones were skipped) are customers already.
         execute(
-            f"UPDATE {s} SET existed = %s, changed = (c.feed_hash <> {s}.row_hash) FROM {c} c "  # noqa: S608
-            f"WHERE c.customer_no = {s}.cust_no",
+            f"UPDATE {s} SET existed = %s FROM {c} c WHERE c.customer_no = {s}.cust_no",  # noqa: S608
             [True],
         )
 
-    def needs_secrets(self) -> set[int]:
-        """Lines whose identifiers must be encrypted: new or changed rows that carry any."""
-        s = qn(self.stage.name)
-        return {r[0] for r in fetch(f"SELECT line FROM {s} WHERE changed AND has_pii")}  # noqa: S608
+    # The first pass: every row's key and keyed hash only -------------------------------------------------------
+    def start_keys(self, header: list[str]) -> None:
+        """Rows are compared by a keyed hash of the header and the row's text: an unchanged row (the same hash as
+        the customer's last load) is not parsed, encrypted or written again."""
+        self._hasher = hashlib.blake2b(key=_row_key(), digest_size=16)
+        self._hasher.update("|".join(header).encode())
+        self.keys = Stage("feed_stage_keys", [("line", "int"), ("cust_no", "text"), ("row_hash", "text")])
 
-    def secrets_row(self, line: int, get, fields) -> tuple:
-        _id_type, number, mobile, _kind = self.identifiers(get, fields)
-        return (line, pii.encrypt(number), pii.encrypt(mobile))
+    def line_hash(self, fields: list[str]) -> str:
+        h = self._hasher.copy()
+        h.update("\x1f".join(fields).encode())
+        return h.hexdigest()
+
+    def key_row(self, line: int, get, fields) -> tuple:
+        return (line, get(fields, "cust_no"), self.line_hash(fields))
+
+    def lines_to_parse(self) -> tuple[set[int], bool]:
+        """After the first pass: duplicates rejected; returns (lines, True) — parse only these — or (lines, False)
+        — parse all but these —, whichever set is smaller. Also counts the unchanged rows."""
+        k, c = qn(self.keys.name), table(Customer)
+        duplicates = fetch(
+            f"SELECT line, cust_no FROM {k} WHERE cust_no IN (SELECT cust_no FROM {k} WHERE cust_no <> '' "  # noqa: S608
+            f"GROUP BY cust_no HAVING COUNT(*) > 1) ORDER BY cust_no, line"
+        )
+        groups: dict[str, list[int]] = {}
+        for line, cust_no in duplicates:
+            groups.setdefault(cust_no, []).append(line)
+        for line, cust_no in duplicates:
+            self.report.reject(
+                line, "cust_no", cust_no, "duplicate", key=cust_no, lines=", ".join(map(str, groups[cust_no][:10]))
+            )
+        self.report.rejected_lines += len(duplicates)
+        rejected = {line for line, _ in duplicates}
+        same = f"EXISTS (SELECT 1 FROM {c} c WHERE c.customer_no = k.cust_no AND c.feed_hash = k.row_hash)"  # noqa: S608 - names from code
+        total = fetch(f"SELECT COUNT(*) FROM {k}")[0][0]  # noqa: S608 - names from code
+        unchanged = fetch(
+            f"SELECT COUNT(*) FROM {k} k JOIN {c} c ON c.customer_no = k.cust_no AND c.feed_hash = k.row_hash"  # noqa: S608
+        )[0][0]
+        self.unchanged = int(unchanged)
+        if self.unchanged * 2 >= total:
+            lines = {r[0] for r in fetch(f"SELECT line FROM {k} k WHERE NOT {same}")} - rejected  # noqa: S608
+            self.keys.drop()
+            return lines, True
+        lines = {r[0] for r in fetch(f"SELECT line FROM {k} k WHERE {same}")} | rejected  # noqa: S608
+        self.keys.drop()
+        return lines, False
 
     def notices(self) -> None:
         s, st, c, b = qn(self.stage.name), table(Staff), table(Customer), table(Branch)
@@ -448,13 +491,12 @@ class CustomerLoader(KindLoader):
         )
         self.report.notice("branch_differs", len(rows), [r[0] for r in rows[:100]])
 
-    def apply(self, secrets: Stage | None) -> None:
+    def apply(self) -> None:
         s, c, b, st = qn(self.stage.name), table(Customer), table(Branch), table(Staff)
-        self.report.loaded = self.count()
+        self.report.loaded = self.count() + self.unchanged
+        self.report.notices["unchanged"] = {"count": self.unchanged, "sample": []}
         self.notices()
-        enc_join = f"LEFT JOIN {qn(secrets.name)} e ON e.line = s.line" if secrets else ""
-        id_enc = "COALESCE(e.id_enc, '')" if secrets else "''"
-        mobile_enc = "COALESCE(e.mobile_enc, '')" if secrets else "''"
+        enc_join, id_enc, mobile_enc = "", "s.id_enc", "s.mobile_enc"
         closed = (
             "CASE WHEN s.closed THEN CAST(%s AS DATE) ELSE NULL END"
             if is_pg()
@@ -516,6 +558,7 @@ class CustomerLoader(KindLoader):
 
 
 class HoldingLoader(KindLoader):
+    written = (Holding,)
     kind = Kind.HOLD
     key_column = "cust_no"
     columns = [
@@ -584,6 +627,7 @@ class HoldingLoader(KindLoader):
 
 
 class BalanceLoader(KindLoader):
+    written = (AssetSnapshot, Customer)
     kind = Kind.BAL
     key_column = "cust_no"
     columns = [("cust_no", "text"), ("aum", "num"), ("customer_id", "bigint")]
@@ -630,6 +674,7 @@ class BalanceLoader(KindLoader):
 
 
 class TransactionLoader(KindLoader):
+    written = (LargeTransaction,)
     kind = Kind.TXN
     key_column = "cust_no"
     columns = [("cust_no", "text"), ("txn_time", "ts"), ("amount", "num"), ("channel", "text"), ("memo", "text"),

@@ -25,15 +25,16 @@ from django.utils import timezone
 from organisation.access import SYSTEM, history_user
 
 from . import chain, contract, progress
-from .kinds import LOADERS, CustomerLoader, Getter, Report, RowError, content_date_check
+from .kinds import LOADERS, Getter, Report, RowError, content_date_check
 from .messages import Structural, render
 from .models import ORDER, Kind, Load, LoadError
 from .reader import Source, file_sha256
-from .stage import Stage
+from .stage import execute, is_pg, table
 
 log = logging.getLogger(__name__)
 FORMATS = {".txt": "txt", ".csv": "csv", ".xlsx": "xlsx"}
 PROGRESS_EVERY = 20_000
+ANALYZE_AFTER_ROWS = 10_000
 
 
 class _Rollback(Exception):
@@ -163,6 +164,8 @@ def load_file(
     load.rows_loaded = report.loaded if error is None else 0
     load.rows_changed = report.changed if error is None and not dry_run else 0
     summary = dict(report.notices) if error is None else {}
+    if error is None and report.phases:
+        summary["phases"] = report.phases
     summary["seconds"] = round(time.perf_counter() - started, 2)
     load.summary = {**(load.summary or {}), **summary}
     if error is None:
@@ -188,21 +191,42 @@ def _run(load: Load, path: Path, report: Report, *, fmt: str, control: bool, enc
     )
     if load.kind == Kind.HOLD:
         _refuse_stale_holdings(load)
+    clock = _Clock(report)
+    if is_pg():
+        # Memory for the joins and sorts of this transaction only (hashing a million staged rows).
+        execute("SELECT set_config('work_mem', %s, true)", [settings.FEED_WORK_MEM])
     stage = loader.open_stage()
-    batch, get, width = [], None, 0
-    has_date = False
-    rows = src.rows()
     progress.write(load, phase="reading", rows_read=0)
+    if getattr(loader, "two_pass", False):
+        # First pass: keys and hashes only; the second parses only the rows that are new or changed.
+        keys = None
+        for line, fields in _checked_rows(src, load, report):
+            if keys is None:
+                loader.start_keys(src.header)
+                keys, batch, get = loader.keys, [], Getter(src.header)
+            batch.append(loader.key_row(line, get, fields))
+            if len(batch) >= settings.FEED_BATCH_ROWS:
+                keys.write(batch)
+                batch = []
+                _progress(load, src, report)
+        if keys is not None:
+            keys.write(batch)
+            keys.analyze()
+        src.finish()
+        clock.lap("hashing")
+        if keys is None:
+            lines, only = set(), True
+        else:
+            lines, only = loader.lines_to_parse()
+        width = len(src.header)
+        rows = ((n, f) for n, f in src.rows() if (n in lines) == only and len(f) == width)
+        clock.lap("comparing")
+    else:
+        rows = _checked_rows(src, load, report)
+    batch, get = [], Getter(src.header) if src.header else None
     for line, fields in rows:
         if get is None:
-            get, width = Getter(src.header), len(src.header)
-            has_date = "data_date" in src.header
-        if len(fields) != width:
-            report.reject(line, "", "", "fields", found=len(fields), expected=width)
-            report.rejected_lines += 1
-            continue
-        if has_date:
-            content_date_check(get, fields, line, load.business_date)
+            get = Getter(src.header)
         try:
             batch.append(loader.parse(line, get, fields))
         except RowError as e:
@@ -219,9 +243,9 @@ def _run(load: Load, path: Path, report: Report, *, fmt: str, control: bool, enc
         if len(batch) >= settings.FEED_BATCH_ROWS:
             stage.write(batch)
             batch = []
-            if src.rows_read % PROGRESS_EVERY < settings.FEED_BATCH_ROWS:
-                progress.write(load, phase="reading", rows_read=src.rows_read, rows_rejected=report.rejected_lines)
+            _progress(load, src, report)
     stage.write(batch)
+    stage.analyze()
     batch = []
     src.finish()
     load.rows_read = src.rows_read
@@ -229,14 +253,13 @@ def _run(load: Load, path: Path, report: Report, *, fmt: str, control: bool, enc
         report.notices["unknown_columns"] = {"count": len(src.unknown_columns), "sample": src.unknown_columns}
     if src.rows_read == 0 and control and fmt == "txt" and src.expected and src.expected[0] > 0:
         raise Structural("no_header")
+    clock.lap("reading")
     progress.write(load, phase="checking", rows_read=src.rows_read, rows_rejected=report.rejected_lines)
     loader.validate()
+    clock.lap("checking")
     progress.write(load, phase="writing", rows_read=src.rows_read, rows_rejected=report.rejected_lines)
-    if isinstance(loader, CustomerLoader):
-        secrets = _encrypt_changed(loader, src)
-        loader.apply(secrets)
-        if secrets is not None:
-            secrets.drop()
+    if load.kind == Kind.CUST:
+        loader.apply()
     elif load.kind == Kind.BAL:
         replacing = Load.objects.filter(
             kind=Kind.BAL, business_date=load.business_date, status=Load.Status.LOADED, dry_run=False
@@ -244,26 +267,47 @@ def _run(load: Load, path: Path, report: Report, *, fmt: str, control: bool, enc
         loader.apply(replacing=replacing)
     else:
         loader.apply()
+    clock.lap("writing")
     stage.drop()
+    if is_pg() and report.changed >= ANALYZE_AFTER_ROWS:
+        # Fresh statistics for the next statements (the chain, the next load): after a bulk load the planner
+        # would otherwise still see the tables as they were (and pick nested loops over a million rows).
+        for model in loader.written:
+            execute(f"ANALYZE {table(model)}")
+        clock.lap("analyze")
 
 
-def _encrypt_changed(loader: CustomerLoader, src: Source) -> Stage | None:
-    """Second pass over the file for the rows that are new or changed: only those identifiers are encrypted (a
-    daily file where 1% changed does not re-encrypt a million ID numbers)."""
-    lines = loader.needs_secrets()
-    if not lines:
-        return None
-    secrets = Stage("feed_stage_secrets", [("line", "int"), ("id_enc", "text"), ("mobile_enc", "text")])
-    get = Getter(src.header)
-    batch = []
+class _Clock:
+    """Seconds per phase, in the load's summary (the bench and the load page show them)."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.started = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.report.phases[phase] = round(now - self.started, 2)
+        self.started = now
+
+
+def _checked_rows(src: Source, load: Load, report: Report):
+    """The rows with as many fields as the header (the others rejected), checked for the business date."""
+    width, get, has_date = None, None, False
     for line, fields in src.rows():
-        if line in lines:
-            batch.append(loader.secrets_row(line, get, fields))
-            if len(batch) >= settings.FEED_BATCH_ROWS:
-                secrets.write(batch)
-                batch = []
-    secrets.write(batch)
-    return secrets
+        if width is None:
+            width, get, has_date = len(src.header), Getter(src.header), "data_date" in src.header
+        if len(fields) != width:
+            report.reject(line, "", "", "fields", found=len(fields), expected=width)
+            report.rejected_lines += 1
+            continue
+        if has_date:
+            content_date_check(get, fields, line, load.business_date)
+        yield line, fields
+
+
+def _progress(load: Load, src: Source, report: Report) -> None:
+    if src.rows_read % PROGRESS_EVERY < settings.FEED_BATCH_ROWS:
+        progress.write(load, phase="reading", rows_read=src.rows_read, rows_rejected=report.rejected_lines)
 
 
 def _refuse_stale_holdings(load: Load) -> None:

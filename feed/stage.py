@@ -71,6 +71,12 @@ class Stage:
             if is_pg():
                 cursor.execute(f"ANALYZE {qn(self.name)}")
 
+    def analyze(self) -> None:
+        """Statistics for the planner: without them a temporary table is estimated blind, and a join of a few
+        thousand staged rows with a million customers can become a nested loop."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {qn(self.name)}")
+
     def drop(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {qn(self.name)}")
