@@ -34,6 +34,7 @@ NAV_ITEMS = (
     NavItem("relationships:reassignment-list", _("Reassignments"), "arrow-left-right"),
     NavItem("relationships:handover-list", _("Handovers"), "box-arrow-right"),
     NavItem("organisation:branch-tree", _("Branches and staff"), "diagram-3"),
+    NavItem("feed:load-list", _("Data loads"), "cloud-arrow-up"),
 )
 
 

@@ -29,5 +29,6 @@ urlpatterns = [
     path("", include("relationships.urls")),
     path("customers/", include("customers.urls")),
     path("complaints/", include("complaints.urls")),
+    path("feed/", include("feed.urls")),
     path("admin/", admin.site.urls),
 ]
