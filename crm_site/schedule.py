@@ -37,6 +37,13 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
         description="清理过期会话和旧的登录尝试记录 / Purge expired sessions and old sign-in attempts",
     ),
     Entry(
+        name="customers: asset snapshot partitions",
+        task="customers.tasks.maintain_snapshot_partitions",
+        minute="10",
+        hour="1",
+        description="01:10 为资产快照建好本月及后两个月的分区，删除超出保留期的整月分区 / Create the asset snapshots' partitions for this month and the next two, drop the months past the retention",
+    ),
+    Entry(
         name="customers: recompute tiers from AUM",
         task="customers.tasks.recompute_tiers",
         minute="30",
