@@ -13,6 +13,7 @@ from django.utils import timezone
 from . import contract
 from .loader import load_file
 from .models import ORDER, Load
+from .reports import report_lines
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(hours=2)
@@ -72,9 +73,4 @@ def _move(load: Load, path: Path, folder: Path) -> Path:
 
 def write_report(load: Load, path: Path) -> None:
     """A plain-text report beside a rejected file (masked values only), for the ETL team."""
-    lines = [f"{load.file_name}  {load.get_status_display()}  sha256={load.sha256}"]
-    if load.message:
-        lines += [load.message, load.message_en]
-    for error in load.errors.all()[:10_000]:
-        lines.append(f"{error.line}\t{error.column}\t{error.value}\t{error.reason} / {error.reason_en}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(report_lines(load)) + "\n", encoding="utf-8")
