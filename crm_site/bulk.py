@@ -163,7 +163,9 @@ def bulk_load_mode(*models: type[Model]):
                 [table, table],
             )
             for name, definition in cursor.fetchall():
-                saved.append(definition)
+                # A partitioned table's index reads "ON ONLY <table>": recreated that way it would stay invalid and
+                # leave the partitions without it.
+                saved.append(definition.replace(" ON ONLY ", " ON ", 1))
                 cursor.execute(f"DROP INDEX {qn(name)}")
     yield
     with connection.cursor() as cursor:

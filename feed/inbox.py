@@ -11,12 +11,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import contract
-from .loader import load_file
+from .loader import load_file, load_queued
 from .models import ORDER, Load
 from .reports import report_lines
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(hours=2)
+QUEUED_AFTER = timedelta(minutes=5)
 
 
 def ready_files(inbox: Path) -> list[tuple[Path, str, object]]:
@@ -37,12 +38,26 @@ def release_stale_claims(now=None) -> int:
     )
 
 
+def queued_uploads(now=None) -> list[int]:
+    """Uploads whose task never ran (the broker was down when they were sent), after a few minutes."""
+    now = now or timezone.now()
+    return list(
+        Load.objects.filter(source=Load.Source.UPLOAD, status=Load.Status.QUEUED, created_at__lt=now - QUEUED_AFTER)
+        .exclude(path="")
+        .values_list("pk", flat=True)
+    )
+
+
 def scan(inbox: Path | None = None) -> list[Load]:
-    inbox = Path(inbox or settings.FEED_INBOX)
-    if not inbox.is_dir():
-        return []
     release_stale_claims()
     loads = []
+    for load_id in queued_uploads():
+        load = load_queued(load_id)
+        if load is not None:
+            loads.append(load)
+    inbox = Path(inbox or settings.FEED_INBOX)
+    if not inbox.is_dir():
+        return loads
     for path, _kind, day in ready_files(inbox):
         load = load_file(path, source=Load.Source.INBOX)
         loads.append(load)

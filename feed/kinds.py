@@ -583,9 +583,9 @@ class HoldingLoader(KindLoader):
         if not raw_amount:
             raise RowError("amount", "required")
         amount = _amount(raw_amount, "amount")
-        opened = _date(get(fields, "opened_on"), "opened_on") or self.day
+        opened = _date(get(fields, "opened_on"), "opened_on")
         matures = _date(get(fields, "matures_on"), "matures_on")
-        if matures and matures < opened:
+        if matures and opened and matures < opened:
             raise RowError("matures_on", "maturity_before_open")
         return (line, cust_no, code, account_hash(account), account[-4:], masking.mask_account(account), amount,
                 opened, matures, None, None)  # fmt: skip
@@ -601,21 +601,27 @@ class HoldingLoader(KindLoader):
         s, h = qn(self.stage.name), table(Holding)
         self.report.loaded = self.count()
         day = self.day if is_pg() else self.day.isoformat()
+        same_key = f"{h}.account_no_hash = s.acct_hash AND {h}.product_id = s.product_id"
+        # What changed is rewritten; an opening date the file leaves empty keeps the one held.
         changed = (
-            f"{h}.amount <> excluded.amount OR {h}.customer_id <> excluded.customer_id OR "
-            f"{h}.opened_on <> excluded.opened_on OR {h}.closed_on IS NOT NULL OR "
-            f"COALESCE({h}.maturity_on, excluded.opened_on) <> COALESCE(excluded.maturity_on, excluded.opened_on) OR "
-            f"({h}.maturity_on IS NULL) <> (excluded.maturity_on IS NULL)"
+            f"{h}.amount <> s.amount OR {h}.customer_id <> s.customer_id OR {h}.closed_on IS NOT NULL OR "
+            f"{h}.opened_on <> COALESCE(s.opened_on, {h}.opened_on) OR {h}.maturity_on <> s.matures_on OR "
+            f"({h}.maturity_on IS NULL) <> (s.matures_on IS NULL)"
         )
-        self.report.changed = execute(
-            f"INSERT INTO {h} (customer_id, product_id, amount, account_no_masked, account_no_hash, account_last4, "  # noqa: S608
-            f"opened_on, maturity_on, as_of, closed_on) SELECT customer_id, product_id, amount, acct_masked, "
-            f"acct_hash, acct_last4, opened_on, matures_on, %s, NULL FROM {s} WHERE true "
-            f"ON CONFLICT (account_no_hash, product_id) WHERE NOT (account_no_hash = '') DO UPDATE SET "
-            f"customer_id = excluded.customer_id, amount = excluded.amount, opened_on = excluded.opened_on, "
-            f"maturity_on = excluded.maturity_on, as_of = excluded.as_of, closed_on = NULL WHERE {changed}",
+        updated = execute(
+            f"UPDATE {h} SET customer_id = s.customer_id, amount = s.amount, "  # noqa: S608 - names from code
+            f"opened_on = COALESCE(s.opened_on, {h}.opened_on), maturity_on = s.matures_on, as_of = %s, "
+            f"closed_on = NULL FROM {s} s WHERE {same_key} AND ({changed})",
             [day],
         )
+        inserted = execute(
+            f"INSERT INTO {h} (customer_id, product_id, amount, account_no_masked, account_no_hash, account_last4, "  # noqa: S608
+            f"opened_on, maturity_on, as_of, closed_on) SELECT s.customer_id, s.product_id, s.amount, s.acct_masked, "
+            f"s.acct_hash, s.acct_last4, COALESCE(s.opened_on, %s), s.matures_on, %s, NULL FROM {s} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {h} WHERE {same_key})",
+            [day, day],
+        )
+        self.report.changed = updated + inserted
         # A full snapshot: an open holding absent from it is closed on the business date.
         self.stage.index("acct_hash", "product_id")
         closed = execute(

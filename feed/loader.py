@@ -147,7 +147,9 @@ def load_file(
     error = None
     try:
         with transaction.atomic():
-            _run(load, path, report, fmt=fmt, control=control, encoding=encoding or settings.FEED_ENCODING)
+            if encoding is None:
+                encoding = "auto" if source == Load.Source.UPLOAD else settings.FEED_ENCODING
+            _run(load, path, report, fmt=fmt, control=control, encoding=encoding)
             if dry_run:
                 raise _Rollback
             _mark_replaced(load)
@@ -180,6 +182,26 @@ def load_file(
     if status == Load.Status.LOADED and load.kind in (Kind.BAL, Kind.TXN):
         transaction.on_commit(lambda: chain.start(load.business_date))
     return load
+
+
+def load_queued(load_id: int) -> Load | None:
+    """Load an uploaded file whose ``Load`` is queued (from its task, or from the sweep when the task was never
+    sent). Taking it from "queued" is one UPDATE, so the task and the sweep never both load it."""
+    taken = Load.objects.filter(pk=load_id, status=Load.Status.QUEUED).update(
+        status=Load.Status.RUNNING, started_at=timezone.now()
+    )
+    if not taken:
+        return None
+    load = Load.objects.select_related("created_by").get(pk=load_id)
+    return load_file(
+        Path(load.path),
+        kind=load.kind,
+        business_date=load.business_date,
+        actor=load.created_by or SYSTEM,
+        source=Load.Source.UPLOAD,
+        control=False,
+        load=load,
+    )
 
 
 def _run(load: Load, path: Path, report: Report, *, fmt: str, control: bool, encoding: str) -> None:

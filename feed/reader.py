@@ -82,6 +82,13 @@ class Source:
             raise Structural("not_text")
         if sample.startswith(BOM):
             self.encoding = "utf-8"
+        elif self.encoding == "auto":
+            # An upload from a branch: a spreadsheet program writes UTF-8 or GB18030; the bytes tell which.
+            try:
+                codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE_BYTES)
+                self.encoding = "utf-8"
+            except UnicodeDecodeError:
+                self.encoding = "gb18030"
         elif self.encoding.replace("-", "").lower() in ("gb18030", "gbk", "gb2312") and max(sample) >= 0x80:
             # Valid multi-byte UTF-8 is almost never meaningful GB18030: such a file was written in UTF-8.
             try:

@@ -20,6 +20,7 @@ SERVICE_MODULES = [
     "relationships.services.portfolio",
     "complaints.services",
     "reminders.services",
+    "feed.services",
 ]
 
 
