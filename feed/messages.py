@@ -24,6 +24,7 @@ STRUCTURAL = {
     "delimiter": _("The header is not “|”-delimited (it looks delimited by “%(found)s”)."),
     "missing_columns": _("Required columns are missing from the header: %(columns)s."),
     "duplicate_columns": _("The header names a column twice: %(columns)s."),
+    "line_too_long": _("Line %(line)s is longer than %(limit)s KB: the file has no line breaks or is not an extract."),
     "truncated": _("The last line does not end with a line break: the file looks truncated."),
     "file_name": _("“%(name)s” is not an extract file name (KIND_YYYYMMDD.txt, for example CUST_20261130.txt)."),
     "date_mismatch": _("The business date %(given)s differs from the date in the file name (%(named)s)."),

@@ -18,6 +18,8 @@ from .contract import CONTROL_SUFFIX, DELIMITER, column_names, required_columns
 from .messages import Structural
 
 SAMPLE_BYTES = 64 * 1024
+# No row of the contract comes near this; a file without line breaks is refused before it fills the memory.
+MAX_LINE_BYTES = 64 * 1024
 BINARY_MAGIC = (b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff")
 BOM = codecs.BOM_UTF8
 
@@ -139,8 +141,10 @@ class Source:
         encoding = self.encoding
         line_no = 0
         ended = True
-        for raw in stream:
+        for raw in iter(lambda: stream.readline(MAX_LINE_BYTES), b""):
             line_no += 1
+            if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                raise Structural("line_too_long", line=line_no, limit=MAX_LINE_BYTES // 1024)
             ended = raw.endswith(b"\n")
             if line_no == 1 and raw.startswith(BOM):
                 raw = raw[3:]
