@@ -112,6 +112,7 @@ def feed_markdown(rows: list[dict]) -> list[str]:
     if not feed:
         return []
     out = [""]
+    customers = next((r["rows"] for r in rows if r.get("kind") == "feed-data"), None)
     for r in rows:
         if r.get("kind") == "feed-data":
             files = ", ".join(f"{name} {size / 1024 / 1024:,.1f} MB" for name, size in r["bytes"].items())
@@ -138,8 +139,10 @@ def feed_markdown(rows: list[dict]) -> list[str]:
             continue
         if r.get("budget") is None:
             budget = "–"
-        elif r.get("budget_rows") and r.get("rows") and r["rows"] != r["budget_rows"]:
-            budget = f"{r['budget']} s at {r['budget_rows']:,} rows"  # a smaller file: no verdict
+        elif (r.get("file", "").endswith(".xlsx") and r.get("rows") != r.get("budget_rows")) or (
+            not r.get("file", "").endswith(".xlsx") and customers != 1_000_000 and r.get("budget_rows")
+        ):
+            budget = f"{r['budget']} s at {r['budget_rows']:,} rows"  # a smaller bank or file: no verdict
         else:
             budget = _verdict(r["seconds"], r["budget"], "s")
         steps = r.get("steps")
