@@ -172,3 +172,40 @@ def bulk_load_mode(*models: type[Model]):
         for statement in saved:
             cursor.execute(statement)
         cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+
+@contextmanager
+def plain_indexes_rebuilt(*models: type[Model]):
+    """Change a large share of a table's rows fast on PostgreSQL: its plain (non-unique) indexes are dropped and
+    built again at the end — one sort each instead of an index insertion per row and index. Unique indexes and
+    constraints stay and keep checking. Inside ``transaction.atomic()`` (the DDL is transactional: a failure leaves
+    the indexes as they were); the tables are locked against other writers and readers until the commit.
+    Elsewhere it does nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    qn = connection.ops.quote_name
+    saved: list[str] = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute(
+                """SELECT i.indexname, i.indexdef FROM pg_indexes i
+                   WHERE i.tablename = %s AND i.schemaname = current_schema()
+                     AND i.indexdef NOT LIKE 'CREATE UNIQUE %%'
+                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname
+                                     AND c.conrelid = %s::regclass)""",
+                [table, table],
+            )
+            for name, definition in cursor.fetchall():
+                saved.append(definition.replace(" ON ONLY ", " ON ", 1))
+                cursor.execute(f"DROP INDEX {qn(name)}")
+    yield
+    with connection.cursor() as cursor:
+        # Deferred foreign-key checks of the rows just written run now: PostgreSQL builds no index on a table
+        # with trigger events pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for statement in saved:
+            cursor.execute(statement)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -358,6 +358,8 @@ FEED_INBOX = Path(env.str("FEED_INBOX", default=str(VAR_DIR / "inbox")))
 FEED_ENCODING = env.str("FEED_ENCODING", default="gb18030")
 # Rows per COPY batch into the staging table: bounds the loader's memory whatever the file size.
 FEED_BATCH_ROWS = env.int("FEED_BATCH_ROWS", default=20_000)
+# Processes that parse a big file (validation and encryption are Python's work; PostgreSQL waits meanwhile).
+FEED_WORKERS = env.int("FEED_WORKERS", default=2)
 # PostgreSQL work_mem of a load's transaction (its hash joins over a million staged rows).
 FEED_WORK_MEM = env.str("FEED_WORK_MEM", default="128MB")
 FEED_UPLOAD_MAX_BYTES = env.int("FEED_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)

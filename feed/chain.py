@@ -22,7 +22,7 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from customers import lifecycle
-from customers.services import customers_recompute_tiers
+from customers.services import customers_recompute_tiers, customers_refresh_aum
 from dashboards.cache import dashboards_warm
 from dashboards.figures import figures_build
 from reminders.models import FollowUp
@@ -42,7 +42,9 @@ def reminders_day(business_date: date) -> date:
 
 @shared_task(name="feed.chain.tiers")
 def tiers(day: str) -> dict:
-    return customers_recompute_tiers()
+    """Current AUM from the date's balances, then the tiers from it."""
+    refreshed = customers_refresh_aum(as_of=date.fromisoformat(day))
+    return {"aum_refreshed": refreshed, "tiers": customers_recompute_tiers()}
 
 
 @shared_task(name="feed.chain.lifecycle")

@@ -6,6 +6,7 @@ set-based statements). docs/feed.md states the rules; this module is the one pla
 import hashlib
 import hmac
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from crm_site.bulk import plain_indexes_rebuilt
 from crm_site.lunar import lunar_month_day
 from customers import masking, partitions, pii, validators
 from customers.models import AssetSnapshot, Customer, Holding, LargeTransaction, Product
@@ -25,8 +27,11 @@ from relationships.models import Assignment
 from . import contract
 from .messages import Structural, render, render_lazy
 from .models import Kind
-from .stage import Stage, execute, fetch, is_pg, qn, table
+from .stage import Stage, estimated_rows, execute, fetch, is_pg, qn, table
 
+# A load adding at least this many rows (and a quarter of the table) rebuilds the table's plain indexes after
+# inserting instead of maintaining them row by row: a first load.
+BULK_MIN_ROWS = 100_000
 MAX_ERRORS = 10_000  # rows of errors kept per load (all are counted)
 AMOUNT_RE = re.compile(r"^-?\d{1,16}(\.\d+)?$")
 ACCOUNT_RE = re.compile(r"^[0-9A-Za-z-]{4,40}$")
@@ -480,14 +485,16 @@ class CustomerLoader(KindLoader):
         ):
             rows = fetch(f"SELECT s.cust_no FROM {s} s WHERE {where} ORDER BY s.line")  # noqa: S608
             self.report.notice(code, len(rows), [r[0] for r in rows[:100]])
+        if not fetch(f"SELECT 1 FROM {s} WHERE existed LIMIT 1"):  # noqa: S608 - names from code
+            return  # all new (a first load): nothing to compare with
         rows = fetch(
             f"SELECT s.cust_no FROM {s} s JOIN {c} c ON c.customer_no = s.cust_no JOIN {st} st ON {rm_ok} "  # noqa: S608
-            f"WHERE s.changed AND c.primary_rm_id IS NOT NULL AND c.primary_rm_id <> st.id ORDER BY s.line"
+            f"WHERE s.existed AND c.primary_rm_id IS NOT NULL AND c.primary_rm_id <> st.id ORDER BY s.line"
         )
         self.report.notice("rm_differs", len(rows), [r[0] for r in rows[:100]])
         rows = fetch(
             f"SELECT s.cust_no FROM {s} s JOIN {c} c ON c.customer_no = s.cust_no JOIN {b} b ON b.code = s.branch_code "  # noqa: S608
-            f"WHERE s.changed AND c.branch_id <> b.id ORDER BY s.line"
+            f"WHERE s.existed AND c.branch_id <> b.id ORDER BY s.line"
         )
         self.report.notice("branch_differs", len(rows), [r[0] for r in rows[:100]])
 
@@ -496,41 +503,54 @@ class CustomerLoader(KindLoader):
         self.report.loaded = self.count() + self.unchanged
         self.report.notices["unchanged"] = {"count": self.unchanged, "sample": []}
         self.notices()
-        enc_join, id_enc, mobile_enc = "", "s.id_enc", "s.mobile_enc"
-        closed = (
-            "CASE WHEN s.closed THEN CAST(%s AS DATE) ELSE NULL END"
-            if is_pg()
-            else "CASE WHEN s.closed THEN %s ELSE NULL END"
-        )
-        updated = (
-            "kind", "name", "id_type", "id_number_enc", "id_number_hash", "id_number_masked", "id_last4", "gender",
-            "birth_date", "birth_md", "lunar_birth_md", "mobile_enc", "mobile_hash", "mobile_masked", "risk_level",
-            "risk_assessed_on", "risk_expires_on", "occupation", "address", "credit_code", "legal_representative",
-            "industry", "feed_hash", "updated_at", "updated_by_id",
-        )  # fmt: skip
-        set_sql = ", ".join(f"{qn(n)} = excluded.{qn(n)}" for n in updated)
-        set_sql += (
-            f", closed_on = CASE WHEN excluded.closed_on IS NULL THEN NULL ELSE COALESCE({c}.closed_on, "
-            f"excluded.closed_on) END, primary_rm_id = COALESCE({c}.primary_rm_id, excluded.primary_rm_id)"
-        )
         day = self.day if is_pg() else self.day.isoformat()
         now = self.now if is_pg() else _sqlite_ts(self.now)
-        self.report.changed = execute(
-            f"INSERT INTO {c} (customer_no, kind, name, branch_id, primary_rm_id, lifecycle, lifecycle_manual, "  # noqa: S608
-            "closed_on, feed_hash, aum, notes, id_type, id_number_enc, id_number_hash, id_number_masked, id_last4, "
-            "gender, birth_date, lunar_birthday, birth_md, lunar_birth_md, occupation, address, risk_level, "
-            "risk_assessed_on, risk_expires_on, mobile_enc, mobile_hash, mobile_masked, credit_code, "
-            "legal_representative, industry, contact_person, created_at, updated_at, updated_by_id) "
-            f"SELECT s.cust_no, s.kind, s.name, b.id, st.id, %s, %s, {closed}, s.row_hash, 0, '', s.id_type, "
-            f"{id_enc}, s.id_hash, s.id_masked, s.id_last4, s.gender, s.birth_date, %s, s.birth_md, s.lunar_md, "
-            f"s.occupation, s.address, s.risk_level, s.risk_assessed_on, s.risk_expires_on, {mobile_enc}, "
-            "s.mobile_hash, s.mobile_masked, s.uscc, s.legal_rep, s.industry, '', s.created_at, %s, NULL "
-            f"FROM {s} s JOIN {b} b ON b.code = s.branch_code "
-            f"LEFT JOIN {st} st ON st.employee_no = s.rm_staff_no AND st.role = 'rm' AND st.status = 'active' "
-            f"{enc_join} WHERE s.changed "
-            f"ON CONFLICT (customer_no) DO UPDATE SET {set_sql}",
-            [Customer.Lifecycle.PROSPECT, False, day, False, now],
+        rm_join = f"LEFT JOIN {st} st ON st.employee_no = s.rm_staff_no AND st.role = 'rm' AND st.status = 'active'"
+        # Customers the CRM holds: what changed is rewritten; the branch and the portfolio stay the CRM's (a
+        # customer without an RM takes the one the file names).
+        updated = (
+            ("kind", "kind"), ("name", "name"), ("id_type", "id_type"), ("id_number_enc", "id_enc"),
+            ("id_number_hash", "id_hash"), ("id_number_masked", "id_masked"), ("id_last4", "id_last4"),
+            ("gender", "gender"), ("birth_date", "birth_date"), ("birth_md", "birth_md"),
+            ("lunar_birth_md", "lunar_md"), ("mobile_enc", "mobile_enc"), ("mobile_hash", "mobile_hash"),
+            ("mobile_masked", "mobile_masked"), ("risk_level", "risk_level"), ("risk_assessed_on", "risk_assessed_on"),
+            ("risk_expires_on", "risk_expires_on"), ("occupation", "occupation"), ("address", "address"),
+            ("credit_code", "uscc"), ("legal_representative", "legal_rep"), ("industry", "industry"),
+            ("feed_hash", "row_hash"),
+        )  # fmt: skip
+        set_sql = ", ".join(f"{qn(target)} = s.{qn(source)}" for target, source in updated)
+        closed_date = "CAST(%s AS DATE)" if is_pg() else "%s"
+        changed = execute(
+            f"UPDATE {c} SET {set_sql}, updated_at = %s, updated_by_id = NULL, "  # noqa: S608 - names from code
+            f"closed_on = CASE WHEN s.closed THEN COALESCE({c}.closed_on, {closed_date}) ELSE NULL END, "
+            f"primary_rm_id = COALESCE({c}.primary_rm_id, st.id) "
+            f"FROM {s} s {rm_join} WHERE {c}.customer_no = s.cust_no AND s.existed",
+            [now, day],
         )
+        # New customers: a plain INSERT; a first load (many new rows at once) rebuilds the plain indexes after it.
+        new = fetch(f"SELECT COUNT(*) FROM {s} WHERE NOT existed")[0][0]  # noqa: S608 - names from code
+        bulk = new >= max(BULK_MIN_ROWS, estimated_rows(Customer) // 4)
+        history = Customer.history.model
+        with plain_indexes_rebuilt(Customer, history, Assignment) if bulk else nullcontext():
+            changed += execute(
+                f"INSERT INTO {c} (customer_no, kind, name, branch_id, primary_rm_id, lifecycle, lifecycle_manual, "  # noqa: S608
+                "closed_on, feed_hash, aum, notes, id_type, id_number_enc, id_number_hash, id_number_masked, "
+                "id_last4, gender, birth_date, lunar_birthday, birth_md, lunar_birth_md, occupation, address, "
+                "risk_level, risk_assessed_on, risk_expires_on, mobile_enc, mobile_hash, mobile_masked, credit_code, "
+                "legal_representative, industry, contact_person, created_at, updated_at, updated_by_id) "
+                f"SELECT s.cust_no, s.kind, s.name, b.id, st.id, %s, %s, CASE WHEN s.closed THEN {closed_date} END, "
+                "s.row_hash, 0, '', s.id_type, s.id_enc, s.id_hash, s.id_masked, s.id_last4, s.gender, s.birth_date, "
+                "%s, s.birth_md, s.lunar_md, s.occupation, s.address, s.risk_level, s.risk_assessed_on, "
+                "s.risk_expires_on, s.mobile_enc, s.mobile_hash, s.mobile_masked, s.uscc, s.legal_rep, s.industry, "
+                f"'', s.created_at, %s, NULL FROM {s} s JOIN {b} b ON b.code = s.branch_code {rm_join} "
+                "WHERE NOT s.existed",
+                [Customer.Lifecycle.PROSPECT, False, day, False, now],
+            )
+            self.report.changed = changed
+            self._portfolio_and_history(now)
+
+    def _portfolio_and_history(self, now) -> None:
+        s, c = qn(self.stage.name), table(Customer)
         if not self.report.changed:
             return
         # The portfolio: a customer who now has a primary RM and no current primary assignment gets one.
@@ -614,14 +634,25 @@ class HoldingLoader(KindLoader):
             f"closed_on = NULL FROM {s} s WHERE {same_key} AND ({changed})",
             [day],
         )
-        inserted = execute(
+        staged = self.report.loaded
+        bulk = staged >= BULK_MIN_ROWS and estimated_rows(Holding) * 2 < staged  # a first load
+        with plain_indexes_rebuilt(Holding) if bulk else nullcontext():
+            inserted = self._insert_new(day, same_key)
+        self.report.changed = updated + inserted
+        self._close_absent(day)
+
+    def _insert_new(self, day, same_key) -> int:
+        s, h = qn(self.stage.name), table(Holding)
+        return execute(
             f"INSERT INTO {h} (customer_id, product_id, amount, account_no_masked, account_no_hash, account_last4, "  # noqa: S608
             f"opened_on, maturity_on, as_of, closed_on) SELECT s.customer_id, s.product_id, s.amount, s.acct_masked, "
             f"s.acct_hash, s.acct_last4, COALESCE(s.opened_on, %s), s.matures_on, %s, NULL FROM {s} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {h} WHERE {same_key})",
             [day, day],
         )
-        self.report.changed = updated + inserted
+
+    def _close_absent(self, day) -> None:
+        s, h = qn(self.stage.name), table(Holding)
         # A full snapshot: an open holding absent from it is closed on the business date.
         self.stage.index("acct_hash", "product_id")
         closed = execute(
@@ -633,7 +664,7 @@ class HoldingLoader(KindLoader):
 
 
 class BalanceLoader(KindLoader):
-    written = (AssetSnapshot, Customer)
+    written = (AssetSnapshot,)
     kind = Kind.BAL
     key_column = "cust_no"
     columns = [("cust_no", "text"), ("aum", "num"), ("customer_id", "bigint")]
@@ -652,7 +683,7 @@ class BalanceLoader(KindLoader):
         self.resolve_customers()
 
     def apply(self, *, replacing: bool) -> None:
-        s, a, c = qn(self.stage.name), table(AssetSnapshot), table(Customer)
+        s, a = qn(self.stage.name), table(AssetSnapshot)
         self.report.loaded = self.count()
         partitions.snapshot_partitions_ensure(self.day, self.day)
         day = self.day if is_pg() else self.day.isoformat()
@@ -670,13 +701,8 @@ class BalanceLoader(KindLoader):
                 [day],
             )
             self.report.changed += removed
-        # Current AUM from the newest date only: a backfilled older date leaves it alone.
-        execute(
-            f"UPDATE {c} SET aum = s.aum, aum_as_of = %s FROM {s} s WHERE {c}.id = s.customer_id "  # noqa: S608
-            f"AND ({c}.aum_as_of IS NULL OR {c}.aum_as_of <= %s) AND ({c}.aum <> s.aum OR {c}.aum_as_of IS NULL "
-            f"OR {c}.aum_as_of <> %s)",
-            [day, day, day],
-        )
+        # Current AUM follows in the chain after the load (customers.services.customers_refresh_aum): refreshing a
+        # million customers is the dearest statement of the day and does not hold up the file.
 
 
 class TransactionLoader(KindLoader):

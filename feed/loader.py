@@ -14,6 +14,7 @@
 """
 
 import logging
+import multiprocessing
 import time
 from datetime import date
 from pathlib import Path
@@ -25,16 +26,19 @@ from django.utils import timezone
 from organisation.access import SYSTEM, history_user
 
 from . import chain, contract, progress
-from .kinds import LOADERS, Getter, Report, RowError, content_date_check
+from .kinds import LOADERS, MAX_ERRORS, Getter, Report, RowError, content_date_check
 from .messages import Structural, render
 from .models import ORDER, Kind, Load, LoadError
 from .reader import Source, file_sha256
-from .stage import execute, is_pg, table
+from .stage import copy_text, execute, is_pg, table
 
 log = logging.getLogger(__name__)
 FORMATS = {".txt": "txt", ".csv": "csv", ".xlsx": "xlsx"}
 PROGRESS_EVERY = 20_000
 ANALYZE_AFTER_ROWS = 10_000
+PARALLEL_MIN_ROWS = 50_000
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+PARALLEL_BATCH = 5_000
 
 
 class _Rollback(Exception):
@@ -206,8 +210,7 @@ def load_queued(load_id: int) -> Load | None:
 
 def _run(load: Load, path: Path, report: Report, *, fmt: str, control: bool, encoding: str) -> None:
     src = Source(path, kind=load.kind, encoding=encoding, control=control and fmt == "txt", fmt=fmt)
-    if control and fmt == "txt" and src.expected[1] != load.sha256:
-        raise Structural("checksum")
+    src.check_digest(load.sha256)
     loader = LOADERS[load.kind](
         business_date=load.business_date, report=report, load_id=load.pk, file_name=load.file_name, now=timezone.now()
     )
@@ -240,32 +243,13 @@ def _run(load: Load, path: Path, report: Report, *, fmt: str, control: bool, enc
             lines, only = set(), True
         else:
             lines, only = loader.lines_to_parse()
+            loader.to_parse = len(lines) if only else src.rows_read - len(lines)
         width = len(src.header)
         rows = ((n, f) for n, f in src.rows() if (n in lines) == only and len(f) == width)
         clock.lap("comparing")
     else:
         rows = _checked_rows(src, load, report)
-    batch, get = [], Getter(src.header) if src.header else None
-    for line, fields in rows:
-        if get is None:
-            get = Getter(src.header)
-        try:
-            batch.append(loader.parse(line, get, fields))
-        except RowError as e:
-            report.reject(
-                line,
-                e.column,
-                get(fields, e.column) if e.column else "",
-                e.code,
-                key=get(fields, loader.key_column),
-                message=getattr(e, "message", None),
-                **e.params,
-            )
-            report.rejected_lines += 1
-        if len(batch) >= settings.FEED_BATCH_ROWS:
-            stage.write(batch)
-            batch = []
-            _progress(load, src, report)
+    batch = _parse(loader, src, rows, stage, report, load, parallel=_parallel(load, loader))
     stage.write(batch)
     stage.analyze()
     batch = []
@@ -310,6 +294,84 @@ class _Clock:
         now = time.perf_counter()
         self.report.phases[phase] = round(now - self.started, 2)
         self.started = now
+
+
+def _parallel(load: Load, loader) -> bool:
+    """Parse in several processes: on PostgreSQL, for a file worth it (a first load of customers, a big holdings
+    file); the database waits meanwhile, so both cores parse."""
+    if not is_pg() or settings.FEED_WORKERS < 2:
+        return False
+    if getattr(loader, "to_parse", None) is not None:
+        return loader.to_parse >= PARALLEL_MIN_ROWS
+    return load.size_bytes >= PARALLEL_MIN_BYTES
+
+
+def _parse(loader, src: Source, rows, stage, report: Report, load: Load, *, parallel: bool) -> list:
+    """Every row through ``loader.parse`` into the staging table; returns the last, unwritten batch."""
+    if parallel:
+        global _WORKER_LOADER  # read by the forked workers
+        _WORKER_LOADER = loader
+        context = multiprocessing.get_context("fork")
+        with context.Pool(settings.FEED_WORKERS) as pool:
+            for text, errors, rejected in pool.imap(_parse_batch, _batches(rows, src, PARALLEL_BATCH)):
+                stage.write_text(text)
+                report.errors.extend(errors[: max(MAX_ERRORS - len(report.errors), 0)])
+                report.rejected_lines += rejected
+                _progress(load, src, report)
+        _WORKER_LOADER = None
+        return []
+    batch: list = []
+    for part in _batches(rows, src, settings.FEED_BATCH_ROWS):
+        parsed, _errors = _parse_rows(loader, part, report)
+        batch.extend(parsed)
+        if len(batch) >= settings.FEED_BATCH_ROWS:
+            stage.write(batch)
+            batch = []
+            _progress(load, src, report)
+    return batch
+
+
+def _batches(rows, src: Source, size: int):
+    batch = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= size:
+            yield (src.header, batch)
+            batch = []
+    if batch:
+        yield (src.header, batch)
+
+
+def _parse_rows(loader, part, report: Report) -> tuple[list, Report]:
+    header, rows = part
+    get = Getter(header)
+    parsed = []
+    for line, fields in rows:
+        try:
+            parsed.append(loader.parse(line, get, fields))
+        except RowError as e:
+            report.reject(
+                line,
+                e.column,
+                get(fields, e.column) if e.column else "",
+                e.code,
+                key=get(fields, loader.key_column),
+                message=getattr(e, "message", None),
+                **e.params,
+            )
+            report.rejected_lines += 1
+    return parsed, report
+
+
+_WORKER_LOADER = None
+
+
+def _parse_batch(part) -> tuple[str, list, int]:
+    """In a worker process: a batch parsed into COPY text, with its rejected rows. It never touches the
+    database (the connection it inherited belongs to the parent)."""
+    report = Report(file_name="")
+    parsed, report = _parse_rows(_WORKER_LOADER, part, report)
+    return copy_text(parsed), report.errors, report.rejected_lines
 
 
 def _checked_rows(src: Source, load: Load, report: Report):

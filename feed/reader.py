@@ -24,23 +24,6 @@ BINARY_MAGIC = (b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"%PDF", b"\x89PNG", b"G
 BOM = codecs.BOM_UTF8
 
 
-class _Hashing(io.RawIOBase):
-    """A binary file that hashes what is read through it."""
-
-    def __init__(self, raw):
-        self.raw = raw
-        self.sha = hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = self.raw.readinto(buffer)
-        if n:
-            self.sha.update(memoryview(buffer)[:n])
-        return n
-
-
 def read_control(path: Path) -> tuple[int, str]:
     control = path.with_name(path.name + CONTROL_SUFFIX)
     if not control.exists():
@@ -63,7 +46,6 @@ class Source:
         self.fmt = fmt
         self.expected = read_control(self.path) if control else None
         self.rows_read = 0
-        self.sha256 = ""
         self.header: list[str] = []
         self.unknown_columns: list[str] = []
         if not self.path.exists():
@@ -127,15 +109,11 @@ class Source:
         if self.fmt == "xlsx":
             yield from self._xlsx_rows()
             return
-        with self.path.open("rb") as raw:
-            hashing = _Hashing(raw)
-            stream = io.BufferedReader(hashing, 1024 * 1024)
+        with self.path.open("rb", buffering=1024 * 1024) as stream:
             if self.fmt == "csv":
                 yield from self._csv_rows(stream)
             else:
                 yield from self._txt_rows(stream)
-            stream.read()  # the rest, for the hash
-            self.sha256 = hashing.sha.hexdigest()
 
     def _txt_rows(self, stream) -> Iterator[tuple[int, list[str]]]:
         encoding = self.encoding
@@ -205,19 +183,17 @@ class Source:
                 raise Structural("empty")
         finally:
             workbook.close()
-        sha = hashlib.sha256()
-        with self.path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1024 * 1024), b""):
-                sha.update(chunk)
-        self.sha256 = sha.hexdigest()
+
+    def check_digest(self, sha256: str) -> None:
+        """The control file's checksum against the file's (computed before reading, when the load is claimed)."""
+        if self.expected is not None and self.expected[1] != sha256:
+            raise Structural("checksum")
 
     def finish(self) -> None:
-        """After the rows: the control total and the checksum."""
+        """After the rows: the control total."""
         if self.expected is None:
             return
-        rows, digest = self.expected
-        if digest != self.sha256:
-            raise Structural("checksum")
+        rows, _digest = self.expected
         if rows != self.rows_read:
             raise Structural("control_rows", expected=rows, actual=self.rows_read)
 

@@ -60,6 +60,13 @@ class Stage:
                 )
         return len(rows)
 
+    def write_text(self, text: str) -> None:
+        """Rows already in COPY's text format (PostgreSQL; from the parallel parse)."""
+        if text:
+            column_sql = ", ".join(qn(c) for c in self.names)
+            with connection.cursor() as cursor:
+                cursor.cursor.copy_expert(f"COPY {qn(self.name)} ({column_sql}) FROM STDIN", io.StringIO(text))
+
     def index(self, *columns: str) -> None:
         with connection.cursor() as cursor:
             cols = ", ".join(qn(c) for c in columns)
@@ -80,6 +87,10 @@ class Stage:
     def drop(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {qn(self.name)}")
+
+
+def copy_text(rows) -> str:
+    return "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
 
 
 def _copy_field(value) -> str:
@@ -126,3 +137,11 @@ def table(model) -> str:
 
 def col(model, field: str) -> str:
     return qn(model._meta.get_field(field).column)
+
+
+def estimated_rows(model) -> int:
+    """The planner's estimate of a table's rows on PostgreSQL (no scan); an exact count elsewhere."""
+    if is_pg():
+        rows = fetch("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        return max(int(rows[0][0]), 0) if rows else 0
+    return model._default_manager.count()

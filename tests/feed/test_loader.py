@@ -12,6 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.models import AssetSnapshot, Customer, Holding, LargeTransaction
+from customers.services import customers_refresh_aum
+from feed import chain
 from feed import inbox as feed_inbox
 from feed import loader as feed_loader
 from feed.loader import load_file
@@ -201,10 +203,16 @@ def test_balances_set_current_aum_and_a_backfill_does_not_move_it(day_loaded, wr
     load_file(write("HOLD", []))
     load_file(write("BAL", [{"cust_no": "P00001", "aum": "600000.00"}, {"cust_no": "P00002", "aum": "100.00"}]))
     customer = Customer.objects.get(customer_no="P00001")
+    assert customer.aum_as_of is None  # the chain after the load refreshes it, not the load itself
+    assert chain.tiers(DAY.isoformat())["aum_refreshed"] == 2
+    customer.refresh_from_db()
     assert (customer.aum, customer.aum_as_of) == (Decimal("600000.00"), DAY)
+    assert customers_refresh_aum(as_of=DAY) == 0  # again: nothing to write
     older = DAY - timedelta(days=10)
     loaded_before(older, "PROD", "CUST", "HOLD")
     load_file(write("BAL", [{"cust_no": "P00001", "aum": "1.00"}], day=older))
+    assert chain.tiers(older.isoformat())["aum_refreshed"] == 0
+    assert customers_refresh_aum() == 0  # the newest date's
     customer.refresh_from_db()
     assert (customer.aum, customer.aum_as_of) == (Decimal("600000.00"), DAY)
     assert AssetSnapshot.objects.get(customer=customer, date=older).aum == Decimal("1.00")
@@ -265,3 +273,39 @@ def test_a_load_is_a_constant_number_of_queries(org, write):
         assert load.status == "loaded"
         counts.append(len(queries))
     assert counts[0] == counts[1]  # set-based: ten rows or ten thousand, the same statements
+
+
+@pytest.mark.postgres
+def test_a_first_load_rebuilds_the_indexes_and_keeps_them(org, write, monkeypatch):
+    from feed import kinds
+
+    monkeypatch.setattr(kinds, "BULK_MIN_ROWS", 2)
+    load_file(write("PROD", [{"product_code": "TD1Y", "name": "一年定期", "kind": "time_deposit", "risk_level": "R1"}]))
+
+    def indexes(table):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+            return {r[0] for r in cursor.fetchall()}
+
+    before = indexes("customers_customer"), indexes("customers_holding")
+    load = load_file(write("CUST", [person(i, rm_staff_no=org.rm_west.employee_no) for i in range(1, 6)]))
+    assert load.status == Load.Status.LOADED and load.rows_changed == 5
+    hold_load = load_file(write("HOLD", [hold(i) for i in range(1, 6)]))
+    assert hold_load.status == Load.Status.LOADED and hold_load.rows_changed == 5
+    assert (indexes("customers_customer"), indexes("customers_holding")) == before
+    assert Assignment.objects.filter(customer__customer_no__startswith="P0000").count() == 5
+    assert Customer.history.filter(history_type="+").count() == 5
+
+
+@pytest.mark.postgres
+def test_a_big_file_parsed_in_two_processes_loads_the_same(org, write, monkeypatch, settings):
+    monkeypatch.setattr(feed_loader, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(feed_loader, "PARALLEL_BATCH", 3)
+    settings.FEED_WORKERS = 2
+    load_file(write("PROD", [{"product_code": "TD1Y", "name": "一年定期", "kind": "time_deposit", "risk_level": "R1"}]))
+    rows = [person(i) for i in range(1, 11)] + [person(11, open_date="20261332"), person(12, mobile="1")]
+    load = load_file(write("CUST", rows))
+    assert load.status == Load.Status.LOADED
+    assert (load.rows_loaded, load.rows_rejected) == (10, 2)
+    assert list(load.errors.values_list("line", "code")) == [(12, "date"), (13, "mobile_format")]
+    assert Customer.objects.get(customer_no="P00007").reveal("mobile") == "13900000007"
