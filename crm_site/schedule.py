@@ -23,6 +23,13 @@ class Entry:
 
 DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     Entry(
+        name="customers: derive the lifecycle stages",
+        task="customers.tasks.derive_lifecycle",
+        minute="40",
+        hour="1",
+        description="01:40 按昨日数据推导客户生命周期阶段（人工设定的除外）/ Derive the customers' lifecycle stages from yesterday's data (except those set by hand)",
+    ),
+    Entry(
         name="dashboards: build yesterday's daily figures",
         task="dashboards.tasks.build_figures",
         minute="50",

@@ -1,7 +1,9 @@
+from datetime import date, timedelta
+
 from celery import shared_task
 from django.utils import timezone
 
-from . import partitions, services
+from . import lifecycle, partitions, services
 
 
 @shared_task
@@ -12,3 +14,12 @@ def recompute_tiers() -> dict:
 @shared_task
 def maintain_snapshot_partitions() -> dict:
     return partitions.snapshot_partitions_maintain(today=timezone.localdate())
+
+
+# A night moves a few thousand customers (about 20 s at a million); the first run moves nearly all of them, and
+# writing a million rows and their history takes minutes: more than the default limit.
+@shared_task(soft_time_limit=1800, time_limit=1860)
+def derive_lifecycle(day: str | None = None) -> dict:
+    """The customers' lifecycle stages from the data of ``day`` (ISO date; yesterday by default)."""
+    as_of = date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
+    return lifecycle.lifecycle_derive(as_of=as_of)
