@@ -4,8 +4,18 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from crm_site.pagination import CappedPaginator
 
-from . import services
-from .models import AccessLog, AssetSnapshot, Customer, Holding, Product, Segment, SegmentChange, Tag
+from . import lifecycle, services
+from .models import (
+    AccessLog,
+    AssetSnapshot,
+    Customer,
+    Holding,
+    LifecycleRules,
+    Product,
+    Segment,
+    SegmentChange,
+    Tag,
+)
 from .selectors import search_condition
 
 
@@ -41,7 +51,7 @@ class CustomerAdmin(SimpleHistoryAdmin, BigTableAdmin):
         "mobile_masked",
         "id_number_masked",
     )
-    list_filter = ("kind", "segment", "lifecycle", "risk_level")
+    list_filter = ("kind", "segment", "lifecycle", "lifecycle_manual", "risk_level")
     list_select_related = ("segment", "branch", "primary_rm")
     search_fields = ("=customer_no", "^name")
     search_help_text = _("Customer number, the start of the name, a mobile or ID number, or the ID's last 4")
@@ -56,6 +66,8 @@ class CustomerAdmin(SimpleHistoryAdmin, BigTableAdmin):
         "gender",
         "birth_date",
         "credit_code",
+        "lifecycle_manual",
+        "closed_on",
         "segment",
         "aum",
         "aum_as_of",
@@ -67,7 +79,22 @@ class CustomerAdmin(SimpleHistoryAdmin, BigTableAdmin):
         "updated_by",
     )
     fieldsets = (
-        (None, {"fields": ("customer_no", "kind", "name", "branch", "primary_rm", "lifecycle", "tags", "notes")}),
+        (
+            None,
+            {
+                "fields": (
+                    "customer_no",
+                    "kind",
+                    "name",
+                    "branch",
+                    "primary_rm",
+                    ("lifecycle", "lifecycle_manual"),
+                    "closed_on",
+                    "tags",
+                    "notes",
+                )
+            },
+        ),
         (
             _("Identity (change in the customer form)"),
             {"fields": ("id_type", "id_number_masked", "mobile_masked", "gender", "birth_date", "credit_code")},
@@ -128,6 +155,40 @@ class SegmentAdmin(SimpleHistoryAdmin):
         "sort_order",
     )
     ordering = ("sort_order",)
+
+
+@admin.register(LifecycleRules)
+class LifecycleRulesAdmin(admin.ModelAdmin):
+    """The thresholds of the derived lifecycle: one row, changed in place (never deleted; added only when none)."""
+
+    list_display = (
+        "__str__",
+        "new_days",
+        "trend_days",
+        "growing_percent",
+        "declining_percent",
+        "lost_aum",
+        "lost_days",
+    )
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not LifecycleRules.objects.exists()
+
+    def get_model_perms(self, request):
+        # The app list of every admin page asks this: answered without the query (the add page still refuses a
+        # second row).
+        return {
+            "add": super().has_add_permission(request),
+            "change": self.has_change_permission(request),
+            "delete": False,
+            "view": self.has_view_permission(request),
+        }
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        lifecycle.lifecycle_rules_save(actor=request.user, rules=obj)
 
 
 @admin.register(Tag)

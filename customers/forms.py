@@ -92,7 +92,10 @@ class CustomerBaseForm(forms.Form):
     branch = forms.ModelChoiceField(label=_("Home branch"), queryset=None)
     primary_rm = forms.ModelChoiceField(label=_("Relationship manager"), queryset=None, required=False)
     lifecycle = forms.ChoiceField(
-        label=_("Lifecycle stage"), choices=Customer.Lifecycle.choices, initial=Customer.Lifecycle.NEW
+        label=_("Lifecycle stage"),
+        choices=[("", _("Derived automatically")), *Customer.Lifecycle.choices],
+        required=False,
+        help_text=_("Derived every night from the holdings and assets. A stage chosen here is kept until set back."),
     )
     mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
@@ -197,6 +200,7 @@ def initial_from(customer: Customer) -> dict:
     skip = ("mobile", "id_number", "tags", "branch", "primary_rm")
     names = [n for n in customer_form_class(customer.kind).base_fields if n not in skip]
     initial = {n: getattr(customer, n) for n in names}
+    initial["lifecycle"] = customer.lifecycle if customer.lifecycle_manual else ""
     initial["tags"] = [t.name for t in customer.tags.all()]
     return initial
 

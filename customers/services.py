@@ -147,6 +147,21 @@ def _check_rm(primary_rm: Staff | None) -> None:
         raise ValidationError({"primary_rm": _("The relationship manager must be an active RM.")})
 
 
+def _set_lifecycle(customer: Customer, data: dict) -> None:
+    """The lifecycle stage is derived every night (customers.lifecycle) unless staff set it by hand. A stage other
+    than the stored one (any stage, on registering) is set by hand from then on (``lifecycle_manual``); the stored
+    one leaves the customer as they were; an empty one ("derived automatically") hands the stage back to the
+    derivation, which sets it at its next run."""
+    if "lifecycle" not in data:
+        return
+    stage = data.pop("lifecycle") or ""
+    if not stage:
+        customer.lifecycle_manual = False
+    elif stage != customer.lifecycle or customer.pk is None:  # on registering, any stage chosen is by hand
+        customer.lifecycle = stage
+        customer.lifecycle_manual = True
+
+
 def _apply(customer: Customer, data: dict) -> list[Tag] | None:
     unknown = set(data) - set(_allowed_fields(customer.kind))
     if unknown:
@@ -154,6 +169,7 @@ def _apply(customer: Customer, data: dict) -> list[Tag] | None:
             _("These fields do not apply to this type of customer: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
     tags = data.pop("tags", None)
+    _set_lifecycle(customer, data)
     _set_identifiers(customer, data)
     for name, value in data.items():
         setattr(customer, name, value)
