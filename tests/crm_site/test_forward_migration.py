@@ -12,9 +12,14 @@ scripts that run inside the old or new code are in tests/crm_site/migration_prob
    ``showmigrations``); the moved models' content types are the same rows under the new app labels, so the
    permissions, the grants and the admin log follow them; the periodic tasks name the new modules and each is a
    registered Celery task; ``makemigrations --check`` is clean; pages open for the demo's admin, head and RM.
+   What the data feed added since is exactly: the feed app's and customers' new migrations (NEW_MIGRATIONS), a
+   content type and its four default permissions per new model (NEW_MODELS), the new periodic tasks (NEW_TASKS)
+   and their crontabs; the asset snapshots become a table partitioned by month with the same rows and id sequence.
 3. Back, with the new code: the new apps to zero (which takes every migration depending on them), then each old
-   app to the migration it had at the old head. The migration records, content types, periodic tasks and row
-   counts are those of step 1, the old code finds nothing to migrate and its pages open.
+   app to the migration it had at the old head. The migration records, periodic tasks, tables and row counts are
+   those of step 1 but for the new models' content types and permissions and the new tasks' crontabs, which stay;
+   the asset snapshots are a plain table again, as in step 1 (constraints, indexes, rows, sequence); the old code
+   finds nothing to migrate and its pages open.
 4. Forward again, then back the other way round: ``migrate relationships 0009`` alone rolls back the data
    migration but leaves the new apps' first migrations applied, so its ``post_migrate`` creates content types
    (and permissions) for the new apps' models beside the rows just moved back. Migrating forward once more merges
@@ -54,8 +59,10 @@ NEW_APP_LABELS = {
     "rmdayfigures": "dashboards",
     "uncoveredcustomer": "dashboards",
 }
-NEW_APPS = ("organisation", "notifications", "reminders", "dashboards")
-# The migrations the move added (state-only, but for the content types and periodic tasks).
+NEW_APPS = ("organisation", "notifications", "reminders", "dashboards", "feed")
+# The migrations added since the old head: the move (state-only, but for the content types and periodic tasks),
+# then the data feed's (customers' new fields and models, the asset snapshots partitioned by month, two jobs, and
+# the feed app).
 NEW_MIGRATIONS = {
     ("organisation", "0001_initial"),
     ("organisation", "0002_moved_models_data"),
@@ -65,7 +72,27 @@ NEW_MIGRATIONS = {
     ("relationships", "0010_move_models_out"),
     ("customers", "0009_organisation_models"),
     ("complaints", "0004_organisation_models"),
+    ("customers", "0010_feed_fields"),
+    ("customers", "0011_snapshot_partitions"),
+    ("customers", "0012_snapshot_partitions_schedule"),
+    ("customers", "0013_lifecycle_schedule"),
+    ("feed", "0001_initial"),
+    ("feed", "0002_schedule"),
 }
+# The models added since the old head: each gains a content type and Django's four default permissions.
+NEW_MODELS = {
+    ("feed", "load"),
+    ("feed", "loaderror"),
+    ("customers", "largetransaction"),
+    ("customers", "lifecyclerules"),
+}
+# The periodic tasks added since the old head (name: Celery task).
+NEW_TASKS = {
+    "feed: load ready files from the inbox": "feed.tasks.scan_inbox",
+    "customers: asset snapshot partitions": "customers.tasks.maintain_snapshot_partitions",
+    "customers: derive the lifecycle stages": "customers.tasks.derive_lifecycle",
+}
+SNAPSHOTS = "customers_assetsnapshot"
 
 
 def _git(*args: str) -> subprocess.CompletedProcess:
@@ -196,10 +223,54 @@ def snapshot(dbname: str) -> dict:
                 "permissions": sorted(rows("SELECT id, codename, content_type_id FROM auth_permission")),
                 "log": sorted(rows("SELECT id, content_type_id, object_id FROM django_admin_log")),
                 "tasks": dict(rows("SELECT name, task FROM django_celery_beat_periodictask")),
+                "task_crontabs": dict(rows("SELECT name, crontab_id FROM django_celery_beat_periodictask")),
+                "crontabs": {
+                    pk: tuple(spec)
+                    for pk, *spec in rows(
+                        "SELECT id, minute, hour, day_of_week, day_of_month, month_of_year, timezone"
+                        " FROM django_celery_beat_crontabschedule"
+                    )
+                },
                 "migrations": sorted(rows("SELECT app, name FROM django_migrations")),
+                "snapshots": snapshots_table(cursor),
             }
     finally:
         connection.close()
+
+
+def snapshots_table(cursor) -> dict:
+    """The asset snapshots' table: plain ("r") or partitioned ("p"), its partitions, constraints and indexes, its id
+    sequence's position and a digest of its rows."""
+
+    def rows(query, params=()) -> list[tuple]:
+        cursor.execute(query, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+    [(relkind,)] = rows("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [SNAPSHOTS])
+    [(sequence,)] = rows("SELECT pg_get_serial_sequence(%s, 'id')", [SNAPSHOTS])
+    return {
+        "relkind": relkind,
+        "partitions": [
+            name
+            for (name,) in rows(
+                "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass ORDER BY 1",
+                [SNAPSHOTS],
+            )
+        ],
+        "constraints": sorted(
+            rows(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass",
+                [SNAPSHOTS],
+            )
+        ),
+        "indexes": sorted(rows("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [SNAPSHOTS])),
+        "sequence": rows(sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(sequence)))[0],
+        "rows": rows(
+            sql.SQL(
+                "SELECT count(*), md5(string_agg(concat_ws('|', id, customer_id, date, aum), ',' ORDER BY id)) FROM {}"
+            ).format(sql.Identifier(SNAPSHOTS))
+        )[0],
+    }
 
 
 def execute(dbname: str, *statements: str) -> list[int]:
@@ -238,6 +309,36 @@ def assert_same_rows(before: dict, after: dict, grown: dict | None = None) -> No
     assert not changed, f"row counts changed (before, after): {changed}"
 
 
+def new_content_types(before: dict, after: dict) -> dict:
+    """The content types ``after`` has that ``before`` had not (id: (app label, model))."""
+    return {pk: found for pk, found in after["content_types"].items() if pk not in before["content_types"]}
+
+
+def assert_new_models(before: dict, after: dict) -> None:
+    """Beside the content types and permissions of ``before`` (every row kept, same id), ``after`` has exactly
+    one content type per model of NEW_MODELS, and their default permissions (add, change, delete, view)."""
+    assert before["content_types"].keys() <= after["content_types"].keys()
+    added = new_content_types(before, after)
+    assert sorted(added.values()) == sorted(NEW_MODELS), f"content types added: {sorted(added.values())}"
+    kept = set(before["permissions"])
+    assert kept <= set(after["permissions"]), f"permissions lost: {sorted(kept - set(after['permissions']))}"
+    gained = sorted((codename, pk) for _id, codename, pk in set(after["permissions"]) - kept)
+    expected = sorted(
+        (f"{action}_{added[pk][1]}", pk) for pk in added for action in ("add", "change", "delete", "view")
+    )
+    assert gained == expected, f"permissions added: {gained}"
+
+
+def grown_by_new_models(before: dict, after: dict) -> dict:
+    """The row counts the new models' content types and permissions and the new periodic tasks' crontabs add."""
+    added = new_content_types(before, after)
+    return {
+        "django_content_type": len(added),
+        "auth_permission": 4 * len(added),
+        "django_celery_beat_crontabschedule": len(after["crontabs"].keys() - before["crontabs"].keys()),
+    }
+
+
 def assert_moved(before: dict, after: dict) -> None:
     """The moved models' content types are the same rows (ids) under the new app labels, with no copy left under
     another label; the permissions, the grants and the admin log are the same rows on the same content types."""
@@ -251,8 +352,7 @@ def assert_moved(before: dict, after: dict) -> None:
         if model in NEW_APP_LABELS and pk != ids[model]
     )
     assert not copies, f"content types of the moved models besides the moved rows: {copies}"
-    assert after["content_types"].keys() == before["content_types"].keys()
-    assert after["permissions"] == before["permissions"]
+    assert_new_models(before, after)
     assert after["group_permissions"] == before["group_permissions"]
     assert after["user_permissions"] == before["user_permissions"]
     assert after["log"] == before["log"]
@@ -276,23 +376,37 @@ def test_a_database_at_the_old_head_migrates_forward_and_back_losing_nothing(tmp
         assert len(before["log"]) == 3
         old_tasks = {task.removeprefix("relationships.tasks.") for task in before["tasks"].values()}
         assert old_tasks >= {"build_figures", "digest_dispatch", "follow_ups_housekeeping", "generate_reminders"}
+        assert before["tasks"].keys().isdisjoint(NEW_TASKS)
+        assert before["snapshots"]["relkind"] == "r" and before["snapshots"]["rows"][0], before["snapshots"]
 
         # 2. The new code migrates it.
         manage(ROOT, env, "migrate", "--no-input")
         after = snapshot(dbname)
-        assert_same_rows(before, after)
+        grown = grown_by_new_models(before, after)
+        assert_same_rows(before, after, grown={**grown, "django_celery_beat_periodictask": len(NEW_TASKS)})
         assert set(after["migrations"]) - set(before["migrations"]) == NEW_MIGRATIONS
         assert set(before["migrations"]) < set(after["migrations"])
         assert_moved(before, after)
 
-        assert after["tasks"].keys() == before["tasks"].keys()
+        assert after["tasks"].keys() - before["tasks"].keys() == NEW_TASKS.keys()
+        assert before["tasks"].keys() <= after["tasks"].keys()
+        assert {name: after["tasks"][name] for name in NEW_TASKS} == NEW_TASKS
         left = {name: task for name, task in after["tasks"].items() if task.startswith("relationships.")}
         assert not left, f"periodic tasks still naming the old module: {left}"
-        renamed = {before["tasks"][name]: task for name, task in after["tasks"].items()}
+        renamed = {task: after["tasks"][name] for name, task in before["tasks"].items()}
         assert renamed["relationships.tasks.build_figures"] == "dashboards.tasks.build_figures"
         assert renamed["relationships.tasks.generate_reminders"] == "reminders.tasks.generate_reminders"
         assert renamed["relationships.tasks.digest_dispatch"] == "reminders.tasks.digest_dispatch"
         assert renamed["relationships.tasks.purge_expired_sessions"] == "organisation.tasks.purge_expired_sessions"
+        # The old tasks keep their crontabs, which keep their schedules; the only new crontabs are the new tasks'.
+        assert {name: after["task_crontabs"][name] for name in before["tasks"]} == before["task_crontabs"]
+        assert {pk: after["crontabs"][pk] for pk in before["crontabs"]} == before["crontabs"]
+        new_crontabs = {after["task_crontabs"][name] for name in NEW_TASKS} - before["crontabs"].keys()
+        assert after["crontabs"].keys() - before["crontabs"].keys() == new_crontabs
+        # The asset snapshots: partitioned by month, the same rows, the id sequence where it was.
+        assert after["snapshots"]["relkind"] == "p" and after["snapshots"]["partitions"], after["snapshots"]
+        assert after["snapshots"]["rows"] == before["snapshots"]["rows"]
+        assert after["snapshots"]["sequence"] == before["snapshots"]["sequence"]
 
         unapplied = manage(ROOT, env, "migrate", "--check", ok=False)
         assert unapplied.returncode == 0, unapplied.stdout + unapplied.stderr
@@ -318,10 +432,17 @@ def test_a_database_at_the_old_head_migrates_forward_and_back_losing_nothing(tmp
         run(ROOT, env, str(PROBE), str(ROOT), "migrate", *targets)
         back = snapshot(dbname)
         assert back["migrations"] == before["migrations"]
-        assert back["content_types"] == before["content_types"]
-        assert back["tasks"] == before["tasks"]
-        assert_same_rows(before, back)
-        assert back["permissions"] == before["permissions"]
+        # The new models' content types and permissions stay (as Django leaves those of removed models).
+        assert back["content_types"] == {**before["content_types"], **new_content_types(before, after)}
+        assert back["permissions"] == after["permissions"]
+        assert_new_models(before, back)
+        assert back["tasks"] == before["tasks"] and back["task_crontabs"] == before["task_crontabs"]
+        # The new tasks' crontabs stay, unused (installing again takes them up).
+        assert back["crontabs"] == after["crontabs"]
+        assert back["counts"].keys() == before["counts"].keys(), "tables added or left"
+        assert_same_rows(before, back, grown=grown)
+        # The asset snapshots are a plain table again, as it was, with its rows and its id sequence.
+        assert back["snapshots"] == before["snapshots"]
         assert back["group_permissions"] == before["group_permissions"]
         assert back["log"] == before["log"]
         unapplied = manage(old, env, "migrate", "--check", ok=False)
@@ -364,3 +485,5 @@ def test_a_database_at_the_old_head_migrates_forward_and_back_losing_nothing(tmp
         assert_moved(before, {**again, "group_permissions": before["group_permissions"], "log": before["log"]})
         assert_same_rows(after, again, grown={"auth_group_permissions": 1, "django_admin_log": 1})
         assert again["migrations"] == after["migrations"] and again["tasks"] == after["tasks"]
+        assert again["crontabs"] == after["crontabs"] and again["task_crontabs"] == after["task_crontabs"]
+        assert again["snapshots"] == after["snapshots"]
