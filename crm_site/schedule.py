@@ -89,6 +89,13 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
         hour="8",
         description="每日 08:00 向客户经理发送今日待办摘要 / Send every RM the morning digest at 08:00",
     ),
+    Entry(
+        name="feed: load ready files from the inbox",
+        task="feed.tasks.scan_inbox",
+        minute="*/5",
+        hour="*",
+        description="每5分钟加载收件目录中已就绪的核心系统数据文件 / Load the core-banking files ready in the inbox every 5 minutes",
+    ),
 )
 
 

@@ -4,7 +4,15 @@ from crm_site import schedule
 
 
 def install(apps, schema_editor):
-    schedule.install(apps.get_model("django_celery_beat", "PeriodicTask"), apps.get_model("django_celery_beat", "CrontabSchedule"))
+    schedule.install(
+        apps.get_model("django_celery_beat", "PeriodicTask"), apps.get_model("django_celery_beat", "CrontabSchedule")
+    )
+
+
+def uninstall(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
+        name="feed: load ready files from the inbox"
+    ).delete()
 
 
 class Migration(migrations.Migration):
@@ -13,4 +21,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(install, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(install, uninstall)]
