@@ -8,6 +8,8 @@ from . import lifecycle, partitions, services
 
 @shared_task
 def recompute_tiers() -> dict:
+    """Current AUM from the newest balances (if the chain after their load did not run), then the tiers."""
+    services.customers_refresh_aum()
     return services.customers_recompute_tiers()
 
 
