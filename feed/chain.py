@@ -29,6 +29,8 @@ from reminders.models import FollowUp
 from reminders.services import reminders_generate
 
 logger = logging.getLogger(__name__)
+# The first chain after a first load moves nearly every customer (tier, stage): minutes, not the default 300 s.
+LONG = {"soft_time_limit": 1800, "time_limit": 1860}
 
 # The generators that read what the extracts load: holdings (maturity), balances and transactions (movement),
 # balances over two months (churn).
@@ -40,25 +42,25 @@ def reminders_day(business_date: date) -> date:
     return business_date + timedelta(days=1)
 
 
-@shared_task(name="feed.chain.tiers")
+@shared_task(name="feed.chain.tiers", **LONG)
 def tiers(day: str) -> dict:
     """Current AUM from the date's balances, then the tiers from it."""
     refreshed = customers_refresh_aum(as_of=date.fromisoformat(day))
     return {"aum_refreshed": refreshed, "tiers": customers_recompute_tiers()}
 
 
-@shared_task(name="feed.chain.lifecycle")
+@shared_task(name="feed.chain.lifecycle", **LONG)
 def lifecycle_step(day: str):
     return lifecycle.lifecycle_derive(as_of=date.fromisoformat(day))
 
 
-@shared_task(name="feed.chain.reminders")
+@shared_task(name="feed.chain.reminders", **LONG)
 def reminders(day: str) -> list[dict]:
     runs = reminders_generate(today=reminders_day(date.fromisoformat(day)), kinds=REMINDER_KINDS)
     return [{"kind": r.kind, "created": r.created, "seconds": r.seconds} for r in runs]
 
 
-@shared_task(name="feed.chain.figures")
+@shared_task(name="feed.chain.figures", **LONG)
 def figures(day: str) -> dict:
     run = figures_build(day=date.fromisoformat(day))
     return {"day": run.day.isoformat(), "branches": run.branches, "rms": run.rms, "warmed": dashboards_warm()}
