@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from customers import services as customer_services
