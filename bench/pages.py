@@ -110,6 +110,27 @@ def _rm_pk():
     return {"pk": _staff(RM).pk}
 
 
+def _load_pk():
+    """The newest data load; on a data set without one, a dry run of a customers file whose 200 rows name an unknown
+    branch (so the load's page shows a report of 200 rejected rows, 50 a page)."""
+    model = _model("feed.Load")
+    if model is None:
+        return None
+    load = model.objects.order_by("-pk").first()
+    if load is None:
+        import tempfile
+        from datetime import date
+        from pathlib import Path
+
+        from feed.loader import load_file
+        from feed.writer import write_extract
+
+        rows = [{"cust_no": f"B{i:05d}", "cust_type": "P", "name": f"基准{i}", "branch_code": "NONE"} for i in range(200)]
+        with tempfile.TemporaryDirectory() as folder:
+            load = load_file(write_extract(Path(folder), "CUST", date(2026, 11, 30), rows), dry_run=True)
+    return {"pk": load.pk}
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The pages
 # --------------------------------------------------------------------------------------------------------------
@@ -181,6 +202,10 @@ PAGES: tuple[Page, ...] = (
     Page("drill-down overdue follow-ups", SUB_HEAD, DRILL, query={"metric": "follow_ups_overdue"}),
     Page("drill-down overdue follow-ups (whole branch)", HEAD, DRILL, query={"metric": "follow_ups_overdue"}),
     Page("drill-down ratings (whole branch)", HEAD, DRILL, query={"metric": "ratings"}),
+    # The core-banking loads
+    Page("data loads", ADMIN, ("feed:load-list",)),
+    Page("data load report", ADMIN, ("feed:load-detail",), kwargs=_load_pk),
+    Page("identity conflicts", ADMIN, ("feed:conflict-list",)),
     # Django admin
     Page("admin customers", ADMIN, ("admin:customers_customer_changelist",)),
     Page("admin customers search", ADMIN, ("admin:customers_customer_changelist",), query=_customer_no_term),

@@ -29,6 +29,7 @@ one date, joined on the unique (customer, date) index; "near zero for lost_days"
 index. Running the same day again changes nothing and writes no history.
 """
 
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -53,12 +54,15 @@ from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan, 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.sql import insert_from_select
+from crm_site.bulk import plain_indexes_rebuilt
+from crm_site.sql import analyze, insert_from_select
 from organisation import access
 
 from .models import AssetSnapshot, Customer, Holding, LifecycleRules
 
 REASON = "lifecycle: derived"
+# Moving this many customers at once rebuilds the customer table's plain indexes (crm_site.bulk).
+REBUILD_MIN = 50_000
 Stage = Customer.Lifecycle
 
 # Highest precedence first: a customer takes the first stage whose rule holds.
@@ -161,13 +165,17 @@ def lifecycle_derive(*, as_of: date, now: datetime | None = None) -> dict[str, i
     changed = {}
     for stage in PRECEDENCE:
         movers = derived.filter(_where(stage, conditions)).exclude(lifecycle=stage)
-        _history_rows(movers.select_for_update(of=("self",)), stage, now)
+        moved = _history_rows(movers.select_for_update(of=("self",)), stage, now)
         written = history.objects.filter(history_id__gt=mark, history_change_reason=REASON, lifecycle=stage)
-        changed[str(stage)] = (
-            Customer.objects.filter(pk__in=written.values("id"), lifecycle_manual=False)
-            .exclude(lifecycle=stage)
-            .update(lifecycle=stage, updated_at=now, updated_by=None)
-        )
+        # The first derivation after a first load moves most customers: the plain indexes are rebuilt after.
+        with plain_indexes_rebuilt(Customer) if moved >= REBUILD_MIN else nullcontext():
+            changed[str(stage)] = (
+                Customer.objects.filter(pk__in=written.values("id"), lifecycle_manual=False)
+                .exclude(lifecycle=stage)
+                .update(lifecycle=stage, updated_at=now, updated_by=None)
+            )
+    if sum(changed.values()) >= 10_000:
+        analyze(Customer, history)
     return changed
 
 

@@ -21,7 +21,9 @@ from celery import chain, shared_task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from crm_site.sql import analyze
 from customers import lifecycle
+from customers.models import Customer
 from customers.services import customers_recompute_tiers, customers_refresh_aum
 from dashboards.cache import dashboards_warm
 from dashboards.figures import figures_build
@@ -31,6 +33,8 @@ from reminders.services import reminders_generate
 logger = logging.getLogger(__name__)
 # The first chain after a first load moves nearly every customer (tier, stage): minutes, not the default 300 s.
 LONG = {"soft_time_limit": 1800, "time_limit": 1860}
+# A step that wrote this many rows refreshes the planner's statistics of the table before the next step reads it.
+ANALYZE_AFTER = 10_000
 
 # The generators that read what the extracts load: holdings (maturity), balances and transactions (movement),
 # balances over two months (churn).
@@ -46,7 +50,10 @@ def reminders_day(business_date: date) -> date:
 def tiers(day: str) -> dict:
     """Current AUM from the date's balances, then the tiers from it."""
     refreshed = customers_refresh_aum(as_of=date.fromisoformat(day))
-    return {"aum_refreshed": refreshed, "tiers": customers_recompute_tiers()}
+    tiered = customers_recompute_tiers()
+    if refreshed + sum(tiered.values()) >= ANALYZE_AFTER:
+        analyze(Customer)
+    return {"aum_refreshed": refreshed, "tiers": tiered}
 
 
 @shared_task(name="feed.chain.lifecycle", **LONG)
@@ -57,6 +64,8 @@ def lifecycle_step(day: str):
 @shared_task(name="feed.chain.reminders", **LONG)
 def reminders(day: str) -> list[dict]:
     runs = reminders_generate(today=reminders_day(date.fromisoformat(day)), kinds=REMINDER_KINDS)
+    if sum(r.created for r in runs) >= ANALYZE_AFTER:
+        analyze(FollowUp)  # the dashboards' warm-up next reads them
     return [{"kind": r.kind, "created": r.created, "seconds": r.seconds} for r in runs]
 
 
