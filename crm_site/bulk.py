@@ -175,12 +175,15 @@ def bulk_load_mode(*models: type[Model]):
 
 
 @contextmanager
-def plain_indexes_rebuilt(*models: type[Model]):
+def plain_indexes_rebuilt(*models: type[Model], references_checked: bool = False):
     """Change a large share of a table's rows fast on PostgreSQL: its plain (non-unique) indexes are dropped and
     built again at the end — one sort each instead of an index insertion per row and index. Unique indexes and
     constraints stay and keep checking. Inside ``transaction.atomic()`` (the DDL is transactional: a failure leaves
     the indexes as they were); the tables are locked against other writers and readers until the commit.
-    Elsewhere it does nothing."""
+
+    ``references_checked``: the caller's rows take every foreign key from a join with the referenced table in the
+    same transaction, so the foreign-key triggers are skipped when the connection may do so (superuser), as
+    ``bulk_load_mode`` does; otherwise they run before the indexes are built. Elsewhere it does nothing."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -188,6 +191,15 @@ def plain_indexes_rebuilt(*models: type[Model]):
     saved: list[str] = []
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        replica = False
+        if references_checked:
+            try:
+                cursor.execute("SAVEPOINT indexes_replica")
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                cursor.execute("RELEASE SAVEPOINT indexes_replica")
+                replica = True
+            except Exception:  # noqa: BLE001 - not a superuser: the foreign keys are checked as usual
+                cursor.execute("ROLLBACK TO SAVEPOINT indexes_replica")
         for model in models:
             table = model._meta.db_table
             cursor.execute(
@@ -203,6 +215,8 @@ def plain_indexes_rebuilt(*models: type[Model]):
                 cursor.execute(f"DROP INDEX {qn(name)}")
     yield
     with connection.cursor() as cursor:
+        if replica:
+            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
         # Deferred foreign-key checks of the rows just written run now: PostgreSQL builds no index on a table
         # with trigger events pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

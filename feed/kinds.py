@@ -531,7 +531,7 @@ class CustomerLoader(KindLoader):
         new = fetch(f"SELECT COUNT(*) FROM {s} WHERE NOT existed")[0][0]  # noqa: S608 - names from code
         bulk = new >= max(BULK_MIN_ROWS, estimated_rows(Customer) // 4)
         history = Customer.history.model
-        with plain_indexes_rebuilt(Customer, history, Assignment) if bulk else nullcontext():
+        with plain_indexes_rebuilt(Customer, history, Assignment, references_checked=True) if bulk else nullcontext():
             changed += execute(
                 f"INSERT INTO {c} (customer_no, kind, name, branch_id, primary_rm_id, lifecycle, lifecycle_manual, "  # noqa: S608
                 "closed_on, feed_hash, aum, notes, id_type, id_number_enc, id_number_hash, id_number_masked, "
@@ -636,7 +636,7 @@ class HoldingLoader(KindLoader):
         )
         staged = self.report.loaded
         bulk = staged >= BULK_MIN_ROWS and estimated_rows(Holding) * 2 < staged  # a first load
-        with plain_indexes_rebuilt(Holding) if bulk else nullcontext():
+        with plain_indexes_rebuilt(Holding, references_checked=True) if bulk else nullcontext():
             inserted = self._insert_new(day, same_key)
         self.report.changed = updated + inserted
         self._close_absent(day)
