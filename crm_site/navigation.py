@@ -18,6 +18,14 @@ class NavItem:
     url_name: str
     label: str | Promise
     icon: str
+    group: str = ""  # shown in the bar when empty, else under the group's menu
+
+
+# The menus that keep the bar on one line at 1280 px: (key, label, icon).
+NAV_GROUPS = (
+    ("portfolio", _("Portfolios"), "briefcase"),
+    ("manage", _("Manage"), "sliders"),
+)
 
 
 NAV_ITEMS = (
@@ -30,11 +38,11 @@ NAV_ITEMS = (
     NavItem("customers:customer-list", _("Customers"), "people"),
     NavItem("complaints:complaint-list", _("Complaints"), "exclamation-octagon"),
     NavItem("complaints:statistics", _("Complaint statistics"), "bar-chart"),
-    NavItem("relationships:approvals", _("Approvals"), "check2-square"),
-    NavItem("relationships:reassignment-list", _("Reassignments"), "arrow-left-right"),
-    NavItem("relationships:handover-list", _("Handovers"), "box-arrow-right"),
-    NavItem("organisation:branch-tree", _("Branches and staff"), "diagram-3"),
-    NavItem("feed:load-list", _("Data loads"), "cloud-arrow-up"),
+    NavItem("relationships:approvals", _("Approvals"), "check2-square", "portfolio"),
+    NavItem("relationships:reassignment-list", _("Reassignments"), "arrow-left-right", "portfolio"),
+    NavItem("relationships:handover-list", _("Handovers"), "box-arrow-right", "portfolio"),
+    NavItem("organisation:branch-tree", _("Branches and staff"), "diagram-3", "manage"),
+    NavItem("feed:load-list", _("Data loads"), "cloud-arrow-up", "manage"),
 )
 
 
@@ -58,9 +66,22 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     staff = staff_of(user) if user is not None else None
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    items = items_for(staff)
     return {
         "current_staff": staff,
-        "nav_items": items_for(staff),
+        "nav_items": items,
+        "nav_bar": [item for item in items if not item.group],
+        "nav_menus": [
+            {
+                "key": key,
+                "label": label,
+                "icon": icon,
+                "items": members,
+                "active": any(i.url_name == current for i in members),
+            }
+            for key, label, icon in NAV_GROUPS
+            if (members := [item for item in items if item.group == key]) or key == "manage"
+        ],
         "current_view_name": current,
         "unread_notifications": _unread(staff),
     }
