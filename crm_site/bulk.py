@@ -124,12 +124,45 @@ def reset_sequence(model: type[Model]) -> None:
                 cursor.execute(statement)
 
 
+def _skip_fk_triggers(cursor) -> bool:
+    """Skip foreign-key triggers for the rest of the transaction when the connection may (superuser)."""
+    try:
+        cursor.execute("SAVEPOINT bulk_replica")
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("RELEASE SAVEPOINT bulk_replica")
+        return True
+    except Exception:  # noqa: BLE001 - not a superuser: foreign keys are checked row by row
+        cursor.execute("ROLLBACK TO SAVEPOINT bulk_replica")
+        return False
+
+
+def _drop_indexes(cursor, table: str, *, unique: bool) -> list[str]:
+    """Drop a table's indexes that back no constraint (the unique ones too when ``unique``); returns the statements
+    that build them again."""
+    cursor.execute(
+        """SELECT i.indexname, i.indexdef FROM pg_indexes i
+           WHERE i.tablename = %s AND i.schemaname = current_schema()
+             AND (%s OR i.indexdef NOT LIKE 'CREATE UNIQUE %%')
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname
+                             AND c.conrelid = %s::regclass)""",
+        [table, unique, table],
+    )
+    saved = []
+    for name, definition in cursor.fetchall():
+        # A partitioned table's index reads "ON ONLY <table>": recreated that way it would stay invalid and leave
+        # the partitions without it.
+        saved.append(definition.replace(" ON ONLY ", " ON ", 1))
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    return saved
+
+
 @contextmanager
 def bulk_load_mode(*models: type[Model]):
     """Load many rows fast on PostgreSQL: the models' indexes and unique constraints (and the primary key of a
     table no foreign key points at) are dropped, and rebuilt once at the end (one sort instead of millions of
-    index insertions); foreign-key triggers are skipped when the connection may do so (superuser). Use inside ``transaction.atomic()``: PostgreSQL DDL is
-    transactional, so a failed load leaves the indexes as they were. Elsewhere it does nothing."""
+    index insertions); foreign-key triggers are skipped when the connection may do so (superuser). Use inside
+    ``transaction.atomic()``: PostgreSQL DDL is transactional, so a failed load leaves the indexes as they were.
+    Elsewhere it does nothing."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -138,12 +171,7 @@ def bulk_load_mode(*models: type[Model]):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         cursor.execute("SET LOCAL synchronous_commit = off")
-        try:
-            cursor.execute("SAVEPOINT bulk_replica")
-            cursor.execute("SET LOCAL session_replication_role = replica")
-            cursor.execute("RELEASE SAVEPOINT bulk_replica")
-        except Exception:  # noqa: BLE001 - not a superuser: foreign keys are checked row by row
-            cursor.execute("ROLLBACK TO SAVEPOINT bulk_replica")
+        _skip_fk_triggers(cursor)
         for model in models:
             table = model._meta.db_table
             cursor.execute(
@@ -155,18 +183,7 @@ def bulk_load_mode(*models: type[Model]):
             for name, definition in cursor.fetchall():
                 saved.append(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
                 cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
-            cursor.execute(
-                """SELECT i.indexname, i.indexdef FROM pg_indexes i
-                   WHERE i.tablename = %s AND i.schemaname = current_schema()
-                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname
-                                     AND c.conrelid = %s::regclass)""",
-                [table, table],
-            )
-            for name, definition in cursor.fetchall():
-                # A partitioned table's index reads "ON ONLY <table>": recreated that way it would stay invalid and
-                # leave the partitions without it.
-                saved.append(definition.replace(" ON ONLY ", " ON ", 1))
-                cursor.execute(f"DROP INDEX {qn(name)}")
+            saved += _drop_indexes(cursor, table, unique=True)
     yield
     with connection.cursor() as cursor:
         for statement in saved:
@@ -187,32 +204,12 @@ def plain_indexes_rebuilt(*models: type[Model], references_checked: bool = False
     if connection.vendor != "postgresql":
         yield
         return
-    qn = connection.ops.quote_name
     saved: list[str] = []
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        replica = False
-        if references_checked:
-            try:
-                cursor.execute("SAVEPOINT indexes_replica")
-                cursor.execute("SET LOCAL session_replication_role = replica")
-                cursor.execute("RELEASE SAVEPOINT indexes_replica")
-                replica = True
-            except Exception:  # noqa: BLE001 - not a superuser: the foreign keys are checked as usual
-                cursor.execute("ROLLBACK TO SAVEPOINT indexes_replica")
+        replica = _skip_fk_triggers(cursor) if references_checked else False
         for model in models:
-            table = model._meta.db_table
-            cursor.execute(
-                """SELECT i.indexname, i.indexdef FROM pg_indexes i
-                   WHERE i.tablename = %s AND i.schemaname = current_schema()
-                     AND i.indexdef NOT LIKE 'CREATE UNIQUE %%'
-                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname
-                                     AND c.conrelid = %s::regclass)""",
-                [table, table],
-            )
-            for name, definition in cursor.fetchall():
-                saved.append(definition.replace(" ON ONLY ", " ON ", 1))
-                cursor.execute(f"DROP INDEX {qn(name)}")
+            saved += _drop_indexes(cursor, model._meta.db_table, unique=False)
     yield
     with connection.cursor() as cursor:
         if replica:
