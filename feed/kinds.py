@@ -157,6 +157,12 @@ class Getter:
         i = self.index.get(name)
         return fields[i].strip() if i is not None and i < len(fields) else ""
 
+    def required(self, fields: list[str], name: str) -> str:
+        value = self(fields, name)
+        if not value:
+            raise RowError(name, "required")
+        return value
+
 
 # -- the kinds ----------------------------------------------------------------------------------------------------
 class KindLoader:
@@ -322,15 +328,11 @@ class CustomerLoader(KindLoader):
 
     def parse(self, line, get, fields):
         day = self.day
-        cust_no = get(fields, "cust_no")
-        if not cust_no:
-            raise RowError("cust_no", "required")
+        cust_no = get.required(fields, "cust_no")
         _text(cust_no, "cust_no", 20)
         cust_type = get(fields, "cust_type").upper()
         _choice(cust_type, "cust_type", contract.CUST_TYPES)
-        name = get(fields, "name")
-        if not name:
-            raise RowError("name", "required")
+        name = get.required(fields, "name")
         _text(name, "name", 100)
         id_type, number, mobile, kind = self.identifiers(get, fields)
         gender = get(fields, "gender").upper()
@@ -348,9 +350,7 @@ class CustomerLoader(KindLoader):
             gender, birth = parsed.gender, parsed.birth_date
         if kind != "individual":
             gender, birth = "", None
-        branch_code = get(fields, "branch_code")
-        if not branch_code:
-            raise RowError("branch_code", "required")
+        branch_code = get.required(fields, "branch_code")
         opened = _date(get(fields, "open_date"), "open_date")
         if opened and opened > day:
             raise RowError("open_date", "future")
@@ -588,20 +588,12 @@ class HoldingLoader(KindLoader):
     ]  # fmt: skip
 
     def parse(self, line, get, fields):
-        cust_no = get(fields, "cust_no")
-        if not cust_no:
-            raise RowError("cust_no", "required")
-        code = get(fields, "product_code")
-        if not code:
-            raise RowError("product_code", "required")
-        account = get(fields, "account_no").replace(" ", "")
-        if not account:
-            raise RowError("account_no", "required")
+        cust_no = get.required(fields, "cust_no")
+        code = get.required(fields, "product_code")
+        account = get.required(fields, "account_no").replace(" ", "")
         if not ACCOUNT_RE.match(account):
             raise RowError("account_no", "account")
-        raw_amount = get(fields, "amount")
-        if not raw_amount:
-            raise RowError("amount", "required")
+        raw_amount = get.required(fields, "amount")
         amount = _amount(raw_amount, "amount")
         opened = _date(get(fields, "opened_on"), "opened_on")
         matures = _date(get(fields, "matures_on"), "matures_on")
@@ -670,12 +662,8 @@ class BalanceLoader(KindLoader):
     columns = [("cust_no", "text"), ("aum", "num"), ("customer_id", "bigint")]
 
     def parse(self, line, get, fields):
-        cust_no = get(fields, "cust_no")
-        if not cust_no:
-            raise RowError("cust_no", "required")
-        raw = get(fields, "aum")
-        if not raw:
-            raise RowError("aum", "required")
+        cust_no = get.required(fields, "cust_no")
+        raw = get.required(fields, "aum")
         return (line, cust_no, _amount(raw, "aum"), None)
 
     def validate(self) -> None:
@@ -713,18 +701,12 @@ class TransactionLoader(KindLoader):
                ("customer_id", "bigint")]  # fmt: skip
 
     def parse(self, line, get, fields):
-        cust_no = get(fields, "cust_no")
-        if not cust_no:
-            raise RowError("cust_no", "required")
-        raw_time = get(fields, "txn_time")
-        if not raw_time:
-            raise RowError("txn_time", "required")
+        cust_no = get.required(fields, "cust_no")
+        raw_time = get.required(fields, "txn_time")
         at = _datetime(raw_time, "txn_time")
         if timezone.localtime(at).date() != self.day:
             raise RowError("txn_time", "txn_day")
-        raw = get(fields, "amount")
-        if not raw:
-            raise RowError("amount", "required")
+        raw = get.required(fields, "amount")
         amount = _amount(raw, "amount", signed=True)
         return (line, cust_no, at if is_pg() else _sqlite_ts(at), amount, _text(get(fields, "channel"), "channel", 20),
                 _text(get(fields, "memo"), "memo", 100), None)  # fmt: skip
