@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from customers.models import AssetSnapshot, Customer, Holding, LargeTransaction
 from customers.services import customers_refresh_aum
@@ -309,3 +310,43 @@ def test_a_big_file_parsed_in_two_processes_loads_the_same(org, write, monkeypat
     assert (load.rows_loaded, load.rows_rejected) == (10, 2)
     assert list(load.errors.values_list("line", "code")) == [(12, "date"), (13, "mobile_format")]
     assert Customer.objects.get(customer_no="P00007").reveal("mobile") == "13900000007"
+
+
+def _prod(write):
+    load_file(write("PROD", [{"product_code": "TD1Y", "name": "一年定期", "kind": "time_deposit", "risk_level": "R1"}]))
+
+
+def test_a_branch_s_own_list_uploaded_as_xlsx_loads(org, write, tmp_path):
+    from datetime import date as real_date
+
+    from openpyxl import Workbook
+
+    _prod(write)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["cust_no", "cust_type", "name", "id_type", "id_no", "branch_code", "open_date", "mobile"])
+    good, bad = person(1), person(2)
+    sheet.append([good["cust_no"], "P", "张三", "ID", good["id_no"], "111", real_date(2020, 5, 6), 13900000001])
+    sheet.append([bad["cust_no"], "P", "李四", "ID", bad["id_no"], "999", real_date(2020, 5, 6), 13900000002])
+    path = tmp_path / "客户名单.xlsx"
+    workbook.save(path)
+    load = load_file(path, kind="CUST", business_date=DAY, source=Load.Source.UPLOAD, control=False)
+    assert load.status == Load.Status.LOADED, load.message
+    assert (load.rows_loaded, load.rows_rejected) == (1, 1)
+    assert load.errors.get().code == "unknown_branch"
+    customer = Customer.objects.get(customer_no=good["cust_no"])
+    assert customer.name == "张三" and customer.reveal("mobile") == "13900000001"
+    assert timezone.localtime(customer.created_at).date() == real_date(2020, 5, 6)
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig", "utf-8"])
+def test_a_csv_upload_loads_in_either_encoding(encoding, org, write, tmp_path):
+    _prod(write)
+    row = person(1)
+    path = tmp_path / "list.csv"
+    path.write_text(
+        f"cust_no,cust_type,name,id_no,branch_code\n{row['cust_no']},P,王五,{row['id_no']},111\n", encoding=encoding
+    )
+    load = load_file(path, kind="CUST", business_date=DAY, source=Load.Source.UPLOAD, control=False)
+    assert load.status == Load.Status.LOADED, load.message
+    assert Customer.objects.get().name == "王五"
