@@ -354,6 +354,8 @@ class State:
         row = {"kind": "request", "phase": phase, "t": round(time.monotonic() - self.started, 3), "role": role,
                "page": page, "method": method, "status": answer.status, "ms": round(answer.ms, 1),
                "error": answer.error or None, **extra}  # fmt: skip
+        if self.phase != phase:  # answered after the next phase began (its fault may be what answered)
+            row["ended"] = self.phase
         with self.lock:
             self.samples.append(row)
 
@@ -369,7 +371,7 @@ class User(threading.Thread):
             plan.write, 0
         )
         self.rate = rate / 60
-        self.next_write = time.monotonic() + (self.rng.expovariate(self.rate) if self.rate else 0)
+        self.next_write = 0.0
 
     # Signing in through the real form, once; again only when a page sends the user to the sign-in page.
     def sign_in(self) -> bool:
@@ -449,6 +451,7 @@ class User(threading.Thread):
             self.sign_in()
 
     def run(self) -> None:
+        self.next_write = time.monotonic() + (self.rng.expovariate(self.rate) if self.rate else 0)
         while not self.state.stop.is_set():
             if self.rate and time.monotonic() >= self.next_write:
                 self.write()
@@ -578,6 +581,8 @@ def request_summary(samples: list[dict]) -> dict:
         "timeouts": sum(1 for s in samples if s.get("error") == "timeout"),
         "connection_errors": sum(1 for s in samples if s.get("error") == "connection"),
         "signed_out": sum(1 for s in samples if s.get("signed_out")),
+        # Errors of requests that were still waiting when the next phase (the next fault) began.
+        "errors_answered_later": sum(1 for s in samples if is_error(s) and s.get("ended")),
         "p50": round(percentile(latencies, 50), 1) if latencies else None,
         "p95": round(percentile(latencies, 95), 1) if latencies else None,
         "max": round(max(latencies), 1) if latencies else None,
@@ -651,18 +656,19 @@ def markdown(header: dict, phases: list[dict], pages: list[dict]) -> str:
         "",
         "Errors: answers not 2xx/3xx, and no answer within the client timeout (timeouts) or a refused or reset "
         "connection; they include the 5xx and 503. Signed out: a page answered with a redirect to the sign-in page "
-        "(the user signs in again). Latency from the client, timeouts included.",
+        "(the user signs in again). A request counts in the phase it was sent in; *answered later*: errors among "
+        "them answered only once the next phase (its fault) had begun. Latency from the client, timeouts included.",
         "",
-        "| phase | what | s | requests | errors | 5xx | 503 | timeouts | conn. errors | signed out | p50 ms | p95 ms | "
-        "max ms | load avg start → end |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| phase | what | s | requests | errors | 5xx | 503 | timeouts | conn. errors | signed out | answered later | "
+        "p50 ms | p95 ms | max ms | load avg start → end |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for p in phases:
         load = f"{p['load_start'][0]:.2f} → {p['load_end'][0]:.2f}"
         lines.append(
             f"| {p['phase']} | {p['what']} | {p['seconds']:.0f} | {p['requests']:,} | {p['errors']:,} | {p['5xx']:,} | "
-            f"{p['503']:,} | {p['timeouts']:,} | {p['connection_errors']:,} | {p['signed_out']:,} | {_ms(p['p50'])} | "
-            f"{_ms(p['p95'])} | {_ms(p['max'])} | {load} |"
+            f"{p['503']:,} | {p['timeouts']:,} | {p['connection_errors']:,} | {p['signed_out']:,} | "
+            f"{p['errors_answered_later']:,} | {_ms(p['p50'])} | {_ms(p['p95'])} | {_ms(p['max'])} | {load} |"
         )
     lines += [
         "",
@@ -861,11 +867,9 @@ def run(options: Options) -> int:
         log(f"outage: {len(users)} users signed in ({dict(Counter(u.plan.role for u in users))})")
         with state.lock:
             state.samples.clear()
-        for user in users:
-            user.start()
 
         phases, beat_chunks, worker_chunks = [], {}, {}
-        timings = {}
+        timings, load_started = {}, False
         for name in [*options.phases, "drain"]:
             if name == "drain":  # the load stops; beat and the worker go on
                 state.stop.set()
@@ -883,6 +887,10 @@ def run(options: Options) -> int:
             offsets = (beat.log_size(), worker.log_size())
             start, load_start = time.monotonic(), [round(x, 2) for x in os.getloadavg()]
             state.phase = name
+            if not load_started:  # the load starts with the first phase
+                load_started = True
+                for user in users:
+                    user.start()
             what = PHASES.get(name, "no load: the worker catches up")
             log(f"outage: phase {name}: {what}")
             time.sleep(options.drain if name == "drain" else options.seconds)

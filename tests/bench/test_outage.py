@@ -24,13 +24,15 @@ def test_a_500_a_503_a_timeout_and_a_refused_connection_are_errors_and_a_redirec
         sample(0, 10_000, "timeout"),
         sample(0, 1, "connection"),
         sample(302, 4, signed_out=True),
+        sample(500, 700, ended="redis-stopped"),  # sent in the phase, answered once the next fault had begun
     ]
     s = outage.request_summary(samples)
-    assert s["requests"] == 7
-    assert s["errors"] == 4
-    assert (s["5xx"], s["503"], s["timeouts"], s["connection_errors"], s["signed_out"]) == (2, 1, 1, 1, 1)
+    assert s["requests"] == 8
+    assert s["errors"] == 5
+    assert (s["5xx"], s["503"], s["timeouts"], s["connection_errors"], s["signed_out"]) == (3, 1, 1, 1, 1)
+    assert s["errors_answered_later"] == 1
     assert s["max"] == 10_000  # the timeout counts with the time it took to give up
-    assert s["p50"] == 20
+    assert s["p50"] == 25  # between 20 and 30 of the eight
 
 
 class _Server(BaseHTTPRequestHandler):
