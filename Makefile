@@ -11,7 +11,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint format messages bench venv worker beat clean
+.PHONY: run test lint format messages bench outage venv worker beat clean
 
 venv: $(STAMP)
 
@@ -70,6 +70,12 @@ bench: $(STAMP) var
 	  || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null; } \
 	  || echo "wrk could not be installed: the concurrent runs are skipped"
 	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m bench
+
+# The outage rehearsal (bench/outage.py, docs/performance.md "Outage rehearsal"): the production stack on this
+# machine with a Redis of its own (port 16400), loaded by signed-in staff, while Redis is stopped, restarted, hung
+# and resumed. OUTAGE_USERS, OUTAGE_SECONDS, OUTAGE_PHASES, OUTAGE_TAG, ... (see the module's docstring).
+outage: $(STAMP) var
+	$(BIN)/python -m bench.outage
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
