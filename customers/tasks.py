@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import lifecycle, partitions, services
@@ -19,8 +20,8 @@ def maintain_snapshot_partitions() -> dict:
 
 
 # A night moves a few thousand customers (about 20 s at a million); the first run moves nearly all of them, and
-# writing a million rows and their history takes minutes: more than the default limit.
-@shared_task(soft_time_limit=1800, time_limit=1860)
+# writing a million rows and their history takes about 100 s: the long limits (settings.LONG_TASK_TIME_LIMITS).
+@shared_task(**settings.LONG_TASK_TIME_LIMITS)
 def derive_lifecycle(day: str | None = None) -> dict:
     """The customers' lifecycle stages from the data of ``day`` (ISO date; yesterday by default)."""
     as_of = date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
