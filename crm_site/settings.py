@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     # The project's apps, from the ground floor up (docs/architecture.md).
+    "scheduling",
     "organisation",
     "customers",
     "notifications",
@@ -217,6 +218,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request must fail fast when the broker is down (the nightly sweep catches up).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A worker that starts runs a catch-up pass: the daily jobs whose run today is missing (docs/reminders.md).
+CATCH_UP_ON_WORKER_START = env.bool("CATCH_UP_ON_WORKER_START", default=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --------------------------------------------------------------------------------------------------------------

@@ -102,6 +102,7 @@ def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
         **SCALED_LIMITS,
         "DATABASE_URL": database_url(),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CATCH_UP_ON_WORKER_START": "0",  # only the test's digests on the test's queue
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",  # a dead worker's task comes back as soon as a worker looks for it
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",
         "DIGEST_DELAY": "0.4",  # each digest takes a while, so that the kill lands half-way (digest_worker.py)
