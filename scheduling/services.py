@@ -7,6 +7,7 @@ admins' edits — and, for each daily job (a ``DailyJob`` task) whose time today
 missing in the run record (``JobRun``: never sent, failed, or lost with its worker), runs it once, in this pass,
 one job after another in the order of their times (the digest after the day's reminders)."""
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -64,10 +65,16 @@ def last_time_today(schedule, now: datetime) -> datetime | None:
     return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
+@functools.cache
+def _tasks_imported() -> None:
+    """Every app's tasks registered (a worker has them already; once a process, not every pass)."""
+    current_app.loader.import_default_modules()
+
+
 def due_today(now: datetime) -> list[Due]:
     """The daily jobs of the schedule whose time today has passed (by ``GRACE``) and whose catch-up window is
     open, in the order of their times."""
-    current_app.loader.import_default_modules()
+    _tasks_imported()
     found: dict[tuple[str, str], Due] = {}
     entries = PeriodicTask.objects.filter(enabled=True, one_off=False, crontab__isnull=False).select_related("crontab")
     for entry in entries:
