@@ -90,6 +90,13 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
         description="每日 08:00 向客户经理发送今日待办摘要 / Send every RM the morning digest at 08:00",
     ),
     Entry(
+        name="scheduling: catch up missed daily jobs",
+        task="scheduling.tasks.catch_up",
+        minute="*/10",
+        hour="*",
+        description="每10分钟补跑当天应运行而未成功运行的每日任务（如消息队列中断期间错过的）/ Every 10 minutes, run the daily jobs whose run today is missing (missed while the broker was down, failed, or lost)",
+    ),
+    Entry(
         name="feed: load ready files from the inbox",
         task="feed.tasks.scan_inbox",
         minute="*/5",

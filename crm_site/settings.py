@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     # The project's apps, from the ground floor up (docs/architecture.md).
+    "scheduling",
     "organisation",
     "customers",
     "notifications",
@@ -151,13 +152,42 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --------------------------------------------------------------------------------------------------------------
+# Celery: task time limits, and when Redis hands a dead worker's task to another (docs/architecture.md)
+# --------------------------------------------------------------------------------------------------------------
+# Seconds; at the soft limit the task is told (SoftTimeLimitExceeded), at the hard limit its process is killed.
+# Every task has the default; the long ones (feed.chain's steps, customers.tasks.derive_lifecycle) name
+# LONG_TASK_TIME_LIMITS: the longest run measured, a step of the first chain after a first load of a million
+# customers, takes 118 s (docs/performance.md, "The feed").
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+LONG_TASK_TIME_LIMITS = {
+    "soft_time_limit": env.int("LONG_TASK_SOFT_TIME_LIMIT", default=540),
+    "time_limit": env.int("LONG_TASK_TIME_LIMIT", default=600),
+}
+# Redis times an unacknowledged task from the moment a worker took it, not from its start: it may wait for a free
+# process, then run up to its hard limit. A visibility timeout under twice the longest hard limit could hand a task
+# still running to a second worker; a longer one keeps a dead worker's tasks waiting. Three times: 30 minutes.
+VISIBILITY_TIMEOUT_FACTOR = 3
+
+
+def visibility_timeout_for(*hard_time_limits: float) -> int:
+    """The broker's visibility timeout for tasks whose longest hard time limit is among ``hard_time_limits``."""
+    return round(VISIBILITY_TIMEOUT_FACTOR * max(hard_time_limits))
+
+
+VISIBILITY_TIMEOUT = env.int(
+    "CELERY_VISIBILITY_TIMEOUT",
+    default=visibility_timeout_for(CELERY_TASK_TIME_LIMIT, LONG_TASK_TIME_LIMITS["time_limit"]),
+)
+
+# --------------------------------------------------------------------------------------------------------------
 # Celery (crm_site/celery.py reads every CELERY_* setting)
 # --------------------------------------------------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Future reminders live in the database, never as far-future ETAs (see docs/architecture.md).
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": VISIBILITY_TIMEOUT,
         # How often a worker looks for tasks left unacknowledged by a dead worker (interval × throttle seconds).
         "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
         "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
@@ -184,12 +214,12 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request must fail fast when the broker is down (the nightly sweep catches up).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A worker that starts runs a catch-up pass: the daily jobs whose run today is missing (docs/reminders.md).
+CATCH_UP_ON_WORKER_START = env.bool("CATCH_UP_ON_WORKER_START", default=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --------------------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import logging
 from datetime import date, timedelta
 
 from celery import chain, shared_task
+from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -31,8 +32,9 @@ from reminders.models import FollowUp
 from reminders.services import reminders_generate
 
 logger = logging.getLogger(__name__)
-# The first chain after a first load moves nearly every customer (tier, stage): minutes, not the default 300 s.
-LONG = {"soft_time_limit": 1800, "time_limit": 1860}
+# The first chain after a first load moves nearly every customer (tier, stage): up to two minutes a step at a
+# million customers, more than a busy machine's share of the default 300 s (settings.LONG_TASK_TIME_LIMITS).
+LONG = settings.LONG_TASK_TIME_LIMITS
 # A step that wrote this many rows refreshes the planner's statistics of the table before the next step reads it.
 ANALYZE_AFTER = 10_000
 

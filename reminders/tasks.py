@@ -1,12 +1,13 @@
 """Celery tasks of reminders: thin wrappers that take ids and dates and call a service. They are safe to run again
 (acks_late redelivers a task whose worker died): the services' database keys make a second run do nothing."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
 from customers.models import Customer
+from scheduling.runs import DailyJob
 
 from . import services
 
@@ -15,7 +16,7 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-@shared_task
+@shared_task(base=DailyJob)
 def generate_reminders(kind: str, day: str | None = None) -> dict:
     run = services.reminders_generate(today=_day(day), kinds=[kind])[0]
     return {"kind": run.kind, "created": run.created, "seconds": run.seconds}
@@ -27,12 +28,13 @@ def refresh_reminders(customer_ids: list[int]) -> int:
     return sum(r.created for r in services.reminders_generate(scope=Customer.objects.filter(pk__in=customer_ids)))
 
 
-@shared_task
+@shared_task(base=DailyJob)
 def follow_ups_housekeeping(day: str | None = None) -> dict:
     return services.follow_ups_housekeeping(today=_day(day))
 
 
-@shared_task
+# A digest after the morning is pointless: the RM has been working from Today (今日工作) for hours.
+@shared_task(base=DailyJob, catch_up_within=timedelta(hours=4))
 def digest_dispatch(day: str | None = None) -> int:
     """Fan out the morning digest: one task per RM with something to do."""
     day = day or timezone.localdate().isoformat()

@@ -59,7 +59,7 @@ NEW_APP_LABELS = {
     "rmdayfigures": "dashboards",
     "uncoveredcustomer": "dashboards",
 }
-NEW_APPS = ("organisation", "notifications", "reminders", "dashboards", "feed")
+NEW_APPS = ("organisation", "notifications", "reminders", "dashboards", "feed", "scheduling")
 # The migrations added since the old head: the move (state-only, but for the content types and periodic tasks),
 # then the data feed's (customers' new fields and models, the asset snapshots partitioned by month, two jobs, and
 # the feed app).
@@ -78,6 +78,8 @@ NEW_MIGRATIONS = {
     ("customers", "0013_lifecycle_schedule"),
     ("feed", "0001_initial"),
     ("feed", "0002_schedule"),
+    ("scheduling", "0001_initial"),
+    ("scheduling", "0002_schedule"),
 }
 # The models added since the old head: each gains a content type and Django's four default permissions.
 NEW_MODELS = {
@@ -85,12 +87,14 @@ NEW_MODELS = {
     ("feed", "loaderror"),
     ("customers", "largetransaction"),
     ("customers", "lifecyclerules"),
+    ("scheduling", "jobrun"),
 }
 # The periodic tasks added since the old head (name: Celery task).
 NEW_TASKS = {
     "feed: load ready files from the inbox": "feed.tasks.scan_inbox",
     "customers: asset snapshot partitions": "customers.tasks.maintain_snapshot_partitions",
     "customers: derive the lifecycle stages": "customers.tasks.derive_lifecycle",
+    "scheduling: catch up missed daily jobs": "scheduling.tasks.catch_up",
 }
 SNAPSHOTS = "customers_assetsnapshot"
 

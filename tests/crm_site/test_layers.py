@@ -8,7 +8,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["organisation", "customers", "notifications", "relationships", "complaints", "reminders", "dashboards", "demo"]
+APPS = [
+    "scheduling",
+    "organisation",
+    "customers",
+    "notifications",
+    "relationships",
+    "complaints",
+    "reminders",
+    "dashboards",
+    "demo",
+]
 
 
 def production_files():

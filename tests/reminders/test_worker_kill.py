@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from crm_site import settings as project_settings
 from notifications.models import Notification
 from organisation.models import Staff
 from relationships import services
@@ -26,6 +27,16 @@ from tests.factories import CustomerFactory, StaffFactory
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 RMS = 24
+# A digest takes 0.4 s here: hard limits of 3 s instead of 360 and 600, so a visibility timeout of 9 s.
+SCALED_LIMITS = {
+    "CELERY_TASK_SOFT_TIME_LIMIT": "2",
+    "CELERY_TASK_TIME_LIMIT": "3",
+    "LONG_TASK_SOFT_TIME_LIMIT": "2",
+    "LONG_TASK_TIME_LIMIT": "3",
+}
+VISIBILITY_TIMEOUT = project_settings.visibility_timeout_for(
+    int(SCALED_LIMITS["CELERY_TASK_TIME_LIMIT"]), int(SCALED_LIMITS["LONG_TASK_TIME_LIMIT"])
+)
 
 
 def database_url() -> str:
@@ -83,12 +94,16 @@ def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
         services.interaction_log(actor=rm.user, customer=customer, next_follow_up_on=timezone.localdate())
     queue = f"test-digest-{uuid.uuid4().hex[:8]}"
     mail_dir = tmp_path / "mail"
+    # The production relationship, scaled down: time limits of seconds instead of minutes, and the visibility
+    # timeout the settings derive from them (crm_site.settings.visibility_timeout_for), not one of the test's own.
+    env = {key: value for key, value in os.environ.items() if key != "CELERY_VISIBILITY_TIMEOUT"}
     env = {
-        **os.environ,
+        **env,
+        **SCALED_LIMITS,
         "DATABASE_URL": database_url(),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_VISIBILITY_TIMEOUT": "3",  # an unacknowledged task of a dead worker comes back after 3 s …
-        "CELERY_UNACKED_RESTORE_INTERVAL": "1",  # … as soon as a worker looks for it
+        "CATCH_UP_ON_WORKER_START": "0",  # only the test's digests on the test's queue
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",  # a dead worker's task comes back as soon as a worker looks for it
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",
         "DIGEST_DELAY": "0.4",  # each digest takes a while, so that the kill lands half-way (digest_worker.py)
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
@@ -117,15 +132,21 @@ def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
         )
         assert DigestDelivery.objects.filter(staff_id__in=cut_short, status="pending").count() == len(cut_short)
         worker = start_worker(env, tmp_path / "worker2.log", tmp_path / "claims2")
-        assert wait_for(lambda: sent() == RMS, 120), (
+        assert wait_for(lambda: sent() == RMS, 120 + VISIBILITY_TIMEOUT), (
             f"only {sent()} of {RMS} digests after the restart: " + (tmp_path / "worker2.log").read_text()[-3000:]
         )
-        time.sleep(4)  # a redelivered duplicate, if any, would run now
+        time.sleep(VISIBILITY_TIMEOUT / 2)  # a redelivered duplicate, if any, would run now
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
 
     assert cut_short <= set(claimed(tmp_path / "claims2"))  # redelivered to the new worker, and sent by it
+    # … once the visibility timeout had passed since the killed worker took it, and soon after (the new worker looks
+    # every second): the broker ran on the timeout the settings derive from the time limits.
+    first, second = claimed(tmp_path / "claims1"), claimed(tmp_path / "claims2")
+    for staff_id in cut_short:
+        waited = second[staff_id] - first[staff_id]
+        assert VISIBILITY_TIMEOUT - 1 <= waited <= VISIBILITY_TIMEOUT + 10, (staff_id, waited, VISIBILITY_TIMEOUT)
     rms = Staff.objects.filter(user__username__startswith="digest_rm")
     assert DigestDelivery.objects.filter(staff__in=rms, status="sent").count() == RMS
     for rm in rms:
