@@ -78,6 +78,7 @@ NEW_MIGRATIONS = {
     ("customers", "0013_lifecycle_schedule"),
     ("feed", "0001_initial"),
     ("feed", "0002_schedule"),
+    ("complaints", "0005_same_matter_and_text_limits"),
 }
 # The models added since the old head: each gains a content type and Django's four default permissions.
 NEW_MODELS = {
