@@ -74,6 +74,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "received_at",
         "request",
         "facts",
+        "duplicate_of",
         "registered_by",
         "handler",
         "status",
@@ -101,7 +102,7 @@ class ComplaintAdmin(admin.ModelAdmin):
             _("Complainant"),
             {"fields": ("customer", "complainant_kind", "complainant_name", "complainant_contact_masked")},
         ),
-        (_("Subject"), {"fields": ("branch", "product", "subject_staff", "request", "facts")}),
+        (_("Subject"), {"fields": ("branch", "product", "subject_staff", "request", "facts", "duplicate_of")}),
         (_("Classification"), {"fields": ("category", "cause", "corrective_action")}),
         (
             _("Handling"),

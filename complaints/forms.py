@@ -9,6 +9,7 @@ from organisation.selectors import branch_filter_choices, branches_visible_to, s
 
 from . import rules
 from .models import Complaint, ComplaintCategory, ComplaintCause
+from .models import TextLimit as L
 from .selectors import ComplaintFilters
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
@@ -110,12 +111,12 @@ class IntakeForm(forms.Form):
         widget=forms.RadioSelect,
     )
     complainant_name = forms.CharField(
-        label=_("Complainant's name"), max_length=100, required=False, help_text=_("For an agent or a non-customer.")
+        label=_("Complainant's name"), max_length=L.NAME, required=False, help_text=_("For an agent or a non-customer.")
     )
     complainant_contact = forms.CharField(label=_("Complainant's phone"), max_length=20, required=False)
     authorisation = forms.CharField(
         label=_("Power of attorney (授权委托书)"),
-        max_length=200,
+        max_length=L.AUTHORISATION,
         required=False,
         help_text=_("For an agent: the document seen, e.g. its date and number."),
     )
@@ -128,10 +129,10 @@ class IntakeForm(forms.Form):
     )
     severity = forms.ChoiceField(label=_("Severity"), choices=Complaint.Severity.choices, initial="normal")
     request = forms.CharField(
-        label=_("The complainant's request"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("The complainant's request"), max_length=L.REQUEST, widget=forms.Textarea(attrs={"rows": 2})
     )
     facts = forms.CharField(
-        label=_("Main facts and grounds"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Main facts and grounds"), max_length=L.FACTS, widget=forms.Textarea(attrs={"rows": 4})
     )
     branch = forms.ModelChoiceField(
         label=_("Branch complained about"),
@@ -165,9 +166,22 @@ class IntakeForm(forms.Form):
         required=False,
         help_text=_("PDF, JPG, PNG, DOCX or XLSX, up to 10 MB each."),
     )
+    # A resubmission registered as a complaint of its own: the statistics count the matter once.
+    duplicate_of = forms.ModelChoiceField(
+        label=_("Same matter as"),
+        queryset=Complaint.objects.none(),
+        required=False,
+        empty_label=_("A new matter"),
+        help_text=_("If the complainant complains again about a matter already registered."),
+    )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, same_matter_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if same_matter_choices is not None:
+            self.fields["duplicate_of"].queryset = same_matter_choices
+            self.fields["duplicate_of"].label_from_instance = lambda c: (
+                f"{c.reference} · {c.get_status_display()} · {c.request[:30]}"
+            )
         self.fields["category"].queryset = ComplaintCategory.objects.filter(is_active=True)
         self.fields["cause"].queryset = ComplaintCause.objects.filter(is_active=True)
         self.fields["branch"].queryset = branches_visible_to(user).only("id", "name", "depth", "path")
@@ -188,7 +202,7 @@ class IntakeForm(forms.Form):
 
 class AssignForm(forms.Form):
     handler = forms.ModelChoiceField(label=_("Handler"), queryset=None, widget=LongSelect)
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), max_length=L.DECISION_NOTE, required=False)
 
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -197,29 +211,29 @@ class AssignForm(forms.Form):
 
 
 class ExtensionForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), max_length=L.REASON, widget=forms.Textarea(attrs={"rows": 2}))
     customer_told_at = forms.DateTimeField(
         label=_("Complainant told at"), widget=LocalDateTimeInput(), input_formats=DATETIME_FORMATS
     )
     customer_told_via = forms.CharField(
-        label=_("Told by"), max_length=100, widget=forms.TextInput(attrs={"placeholder": _("phone, SMS, letter…")})
+        label=_("Told by"), max_length=L.VIA, widget=forms.TextInput(attrs={"placeholder": _("phone, SMS, letter…")})
     )
 
 
 class ExtensionDecisionForm(forms.Form):
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), max_length=L.DECISION_NOTE, required=False)
 
 
 class PauseForm(forms.Form):
-    reason = forms.CharField(label=_("Waiting for"), max_length=300)
+    reason = forms.CharField(label=_("Waiting for"), max_length=L.SHORT)
     customer_told = forms.BooleanField(label=_("The complainant has been told"), required=False)
 
 
 class DecideForm(forms.Form):
     decision = forms.CharField(
-        label=_("Decision told to the complainant"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Decision told to the complainant"), max_length=L.DECISION, widget=forms.Textarea(attrs={"rows": 4})
     )
-    customer_told_via = forms.CharField(label=_("Sent by"), max_length=100)
+    customer_told_via = forms.CharField(label=_("Sent by"), max_length=L.VIA)
     cause = forms.ModelChoiceField(
         label=_("Cause"), queryset=ComplaintCause.objects.none(), required=False, widget=LongSelect
     )
@@ -240,13 +254,15 @@ class CallbackForm(forms.Form):
         choices=[(5, _("5 · very satisfied")), (4, "4"), (3, "3"), (2, "2"), (1, _("1 · very dissatisfied"))],
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(label=_("Customer's comment"), max_length=300, required=False)
+    comment = forms.CharField(label=_("Customer's comment"), max_length=L.SHORT, required=False)
 
 
 class CloseForm(forms.Form):
     cause = forms.ModelChoiceField(label=_("Root cause"), queryset=ComplaintCause.objects.none(), widget=LongSelect)
     corrective_action = forms.CharField(
-        label=_("Corrective action (整改措施)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Corrective action (整改措施)"),
+        max_length=L.CORRECTIVE_ACTION,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, **kwargs):
@@ -256,7 +272,7 @@ class CloseForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(
-        label=_("What the complainant disputes"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("What the complainant disputes"), max_length=L.REASON, widget=forms.Textarea(attrs={"rows": 2})
     )
     requested_at = forms.DateTimeField(
         label=_("Review requested at"), widget=LocalDateTimeInput(), input_formats=DATETIME_FORMATS
@@ -267,18 +283,33 @@ class WithdrawForm(forms.Form):
     received_at = forms.DateTimeField(
         label=_("Withdrawal received at"), widget=LocalDateTimeInput(), input_formats=DATETIME_FORMATS
     )
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = forms.CharField(label=_("Note"), max_length=L.SHORT, required=False)
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(label=_("Note"), max_length=L.NOTE, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ContactForm(forms.Form):
     via = forms.CharField(
-        label=_("How"), max_length=100, widget=forms.TextInput(attrs={"placeholder": _("phone, visit, letter…")})
+        label=_("How"), max_length=L.VIA, widget=forms.TextInput(attrs={"placeholder": _("phone, visit, letter…")})
     )
-    text = forms.CharField(label=_("What was said"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(label=_("What was said"), max_length=L.NOTE, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RepeatForm(forms.Form):
+    """The complainant comes back about this complaint (from the intake page or the detail page)."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=Complaint.Channel.choices)
+    received_at = forms.DateTimeField(
+        label=_("Received at"), widget=LocalDateTimeInput(), input_formats=DATETIME_FORMATS
+    )
+    text = forms.CharField(
+        label=_("What the complainant says now"), max_length=L.NOTE, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    new_facts = forms.BooleanField(
+        label=_("New facts or reasons (the period restarts from the day they are received)"), required=False
+    )
 
 
 class AttachForm(forms.Form):

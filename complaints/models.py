@@ -67,6 +67,24 @@ class ReferenceCounter(models.Model):
         return f"{self.day}: {self.last}"
 
 
+class TextLimit:
+    """The longest text each field of a complaint takes, in characters: the forms refuse more with a field error,
+    the services refuse more (never cut it short), and admin's forms follow the models' max_length."""
+
+    NAME = 100
+    AUTHORISATION = 200
+    REQUEST = 2000
+    FACTS = 4000
+    DECISION = 4000
+    CORRECTIVE_ACTION = 2000
+    REASON = 1000  # an extension's reason, what a review disputes
+    NOTE = 2000  # a note, a contact, a repeat contact
+    SHORT = 300  # what a pause waits for, a withdrawal's note, the customer's comment at the callback
+    DECISION_NOTE = 200  # the note on an extension's approval or rejection, on an assignment
+    VIA = 100  # how the complainant was told
+    EVENT = 4000  # a timeline entry holds at most the longest of the above
+
+
 class Complaint(models.Model):
     class Channel(models.TextChoices):
         COUNTER = "counter", _("Counter (柜面)")
@@ -153,8 +171,18 @@ class Complaint(models.Model):
         related_name="+",
     )
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.NORMAL)
-    request = models.TextField(_("the complainant's request"), max_length=2000)
-    facts = models.TextField(_("main facts and grounds"), max_length=4000)
+    request = models.TextField(_("the complainant's request"), max_length=TextLimit.REQUEST)
+    facts = models.TextField(_("main facts and grounds"), max_length=TextLimit.FACTS)
+    # The same matter as an earlier complaint (a resubmission registered as a complaint of its own): the
+    # statistics count the matter once, on the earliest complaint. Always points at the first of the matter.
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("same matter as"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="repeats",
+    )
 
     registered_by = models.ForeignKey(
         Staff, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="complaints_registered"
@@ -178,11 +206,13 @@ class Complaint(models.Model):
     major_escalated_at = models.DateTimeField(_("escalated as major at"), null=True, blank=True)
     breach_escalated_at = models.DateTimeField(_("escalated as overdue at"), null=True, blank=True)
 
-    decision = models.TextField(_("decision"), blank=True)
+    decision = models.TextField(_("decision"), max_length=TextLimit.DECISION, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     first_decided_at = models.DateTimeField(_("first decided at"), null=True, blank=True)
     decided_on_time = models.BooleanField(_("first decision on time"), null=True, blank=True)
-    corrective_action = models.TextField(_("corrective action (整改措施)"), blank=True)
+    corrective_action = models.TextField(
+        _("corrective action (整改措施)"), max_length=TextLimit.CORRECTIVE_ACTION, blank=True
+    )
     satisfaction = models.PositiveSmallIntegerField(
         _("satisfaction"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
@@ -257,7 +287,8 @@ class Complaint(models.Model):
 
 class ComplaintExtension(models.Model):
     """An extension of the clock (延期): the first to 30 days on the handler's reason; the second, a further
-    30 days, only once approved by a head or officer who is not the handler. Both with the customer told."""
+    30 days, only once approved by a higher-level institution than the complaint's branch or head office
+    (complaints.permissions.can_approve_extension). Both with the customer told."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Awaiting approval")
@@ -268,7 +299,7 @@ class ComplaintExtension(models.Model):
     # A review (重新处理) starts a new clock: extensions count again from the first within that round.
     round = models.PositiveSmallIntegerField(_("round"), default=0)
     level = models.PositiveSmallIntegerField(_("extension"))
-    reason = models.TextField(_("reason"), max_length=1000)
+    reason = models.TextField(_("reason"), max_length=TextLimit.REASON)
     customer_told_at = models.DateTimeField(_("customer told at"))
     customer_told_via = models.CharField(_("customer told by"), max_length=100)
     requested_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
@@ -350,6 +381,7 @@ class ComplaintEvent(models.Model):
         CALLBACK = "callback", _("Callback recorded")
         ESCALATED = "escalated", _("Escalated")
         REOPENED = "reopened", _("Reopened after review")
+        REPEAT = "repeat", _("Complainant came back")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("event"), max_length=24, choices=Kind.choices)
@@ -359,7 +391,7 @@ class ComplaintEvent(models.Model):
     at = models.DateTimeField(_("at"), default=timezone.now)
     from_status = models.CharField(_("from"), max_length=12, choices=Complaint.Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=12, choices=Complaint.Status.choices, blank=True)
-    text = models.TextField(_("text"), blank=True)
+    text = models.TextField(_("text"), max_length=TextLimit.EVENT, blank=True)
     data = models.JSONField(_("detail"), default=dict, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()

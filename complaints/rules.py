@@ -9,7 +9,12 @@ The clock (《银行业保险业消费投诉处理管理办法》 art. 20, CBIRC
   regulation's.
 - Days spent in external appraisal, testing or valuation do not count: the days between a pause and its resume
   are added to the period.
-- A review (重新处理) starts a new clock from the day the review request is received.
+- A review (重新处理) starts a new clock from the day the review request is received. It may be asked for up to
+  the 30th calendar day after the decision day (whole days, as the clock counts them).
+- New facts or reasons brought while the complaint is open restart the period from the day they are received
+  (the Measures art. 21).
+- The time of receipt is bounded: not in the future, and not more than COMPLAINT_RECEIVED_MAX_AGE_DAYS calendar
+  days before today.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -45,6 +50,31 @@ def end_of_day(day: date) -> datetime:
 
 def due_at(clock_started_at: datetime, extension_level: int, paused_days: int = 0) -> datetime:
     return end_of_day(due_date(clock_started_at, extension_level, paused_days))
+
+
+def review_last_day(decided_at: datetime) -> date:
+    """The last day a review may be asked for: the decision day is not counted, the window ends at 24:00 of its
+    last day, as the clock counts (so a request on the 30th day after the decision is in time, on the 31st not)."""
+    return timezone.localdate(decided_at) + timedelta(days=settings.COMPLAINT_REVIEW_WINDOW_DAYS)
+
+
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+def received_error(received_at: datetime, now: datetime):
+    """Why ``received_at`` cannot be the time a complaint (or a repeat contact) was received, or None: not in the
+    future (beyond a few minutes of clock skew), and not more than COMPLAINT_RECEIVED_MAX_AGE_DAYS calendar days
+    before today — a late registration of a letter or a referral is possible, a mistyped year is not."""
+    if received_at > now + FUTURE_TOLERANCE:
+        return _("The time of receipt cannot be in the future.")
+    days = settings.COMPLAINT_RECEIVED_MAX_AGE_DAYS
+    earliest = timezone.localdate(now) - timedelta(days=days)
+    if timezone.localdate(received_at) < earliest:
+        return _("This is more than %(days)s days ago (the earliest accepted is %(date)s): check the date.") % {
+            "days": days,
+            "date": earliest.isoformat(),
+        }
+    return None
 
 
 def paused_days_between(paused_since: datetime, resumed_at: datetime) -> int:
@@ -133,6 +163,8 @@ ALLOWED_IN: dict[str, frozenset] = {
     "note": frozenset(S.values),
     "contact": frozenset(S.values) - {S.WITHDRAWN},
     "attach": frozenset(S.values) - {S.WITHDRAWN},
+    # The complainant comes back about the same matter while it is open (the Measures art. 21).
+    "repeat": OPEN,
 }
 
 ACTION_LABELS = {
@@ -151,6 +183,7 @@ ACTION_LABELS = {
     "note": _("annotated"),
     "contact": _("given a customer contact"),
     "attach": _("given an attachment"),
+    "repeat": _("given a repeat contact"),
 }
 
 

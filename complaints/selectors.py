@@ -47,6 +47,7 @@ def complaint_get_visible(user, pk) -> Complaint:
             "registered_by",
             "category",
             "cause",
+            "duplicate_of",
         ),
         pk=pk,
     )
@@ -62,6 +63,17 @@ def complaints_of_customer(user, customer, limit: int = 10) -> list[Complaint]:
         Complaint.objects.filter(customer=customer)
         .select_related("category", "handler")
         .order_by("-received_at", "-pk")[:limit]
+    )
+
+
+def customer_complaints_for_intake(user, customer) -> QuerySet[Complaint]:
+    """The customer's complaints the user sees, newest first: the intake page shows the open ones (a resubmission
+    is attached to one of them) and offers any as "the same matter"."""
+    return (
+        complaints_visible_to(user)
+        .filter(customer=customer)
+        .select_related("branch", "handler", "subject_staff")
+        .order_by("-received_at", "-pk")
     )
 
 
@@ -259,12 +271,19 @@ class MonthlyStatistics:
     by_channel: list[Row] = field(default_factory=list)
 
 
+def counted_once() -> Q:
+    """A matter is counted once: a complaint registered as the same matter as an earlier one (``duplicate_of``)
+    is left out of the statistics, the earlier one counts. (A repeat contact recorded on the open complaint adds
+    no complaint at all.)"""
+    return Q(duplicate_of__isnull=True)
+
+
 def monthly_statistics(user, month: date, branch=None, now: datetime | None = None) -> MonthlyStatistics:
     """Complaints received in ``month`` within the user's scope (and ``branch``), by business category, by
-    cause, by branch and by channel, with the totals: five GROUP BY queries and the labels."""
+    cause, by branch and by channel, with the totals: five GROUP BY queries and the labels. Each matter once."""
     now = now or timezone.now()
     start, end = month_bounds(month)
-    base = complaints_visible_to(user).filter(received_at__gte=start, received_at__lt=end)
+    base = complaints_visible_to(user).filter(counted_once(), received_at__gte=start, received_at__lt=end)
     if branch is not None:
         base = base.filter(access.within_q(branch, "branch"))
     total = _row(None, "", base.aggregate(**_figures(now)))
@@ -305,6 +324,7 @@ def repeated_causes(user, start: date, end: date, top: int = 5, branch=None) -> 
     branches, products and categories behind it: four GROUP BY queries whatever the volume."""
     tz = timezone.get_current_timezone()
     qs = complaints_visible_to(user).filter(
+        counted_once(),
         received_at__gte=datetime.combine(start, time.min, tzinfo=tz),
         received_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
         cause__isnull=False,

@@ -3,7 +3,7 @@ state machine allows it (``complaints.rules``), changes the complaint, and appen
 
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,10 +30,12 @@ from .models import (
     ComplaintEvent,
     ComplaintExtension,
     ReferenceCounter,
+    TextLimit,
 )
+from .selectors import complaints_visible_to
 
 E = ComplaintEvent.Kind
-FUTURE_TOLERANCE = timedelta(minutes=10)
+FUTURE_TOLERANCE = rules.FUTURE_TOLERANCE
 
 # Attachments: what a bank takes in with a complaint. The extension is checked and the content sniffed.
 ATTACHMENT_TYPES = {
@@ -57,6 +59,49 @@ REMEDIES = "如对处理结果不满意，可在收到本答复之日起30日内
 def _require(ok: bool) -> None:
     if not ok:
         raise PermissionDenied(_("You may not do this on this complaint."))
+
+
+def _allow(staff: Staff | None, complaint: Complaint, action: str, extension=None) -> None:
+    """The permission of ``action`` (complaints.permissions.may, the page's question too). The subject of the
+    complaint is told why (回避); anyone else gets the plain refusal."""
+    if permissions.may(staff, complaint, action, extension):
+        return
+    if permissions.is_subject(staff, complaint):
+        raise PermissionDenied(_("You are the staff member this complaint is about, so you take no action on it."))
+    raise PermissionDenied(_("You may not do this on this complaint."))
+
+
+def _allow_extension_decision(staff: Staff | None, complaint: Complaint, action: str, extension) -> None:
+    """Approving or rejecting a second extension: a manager of the complaint who may not decide it is told who
+    may (the Measures art. 20); anyone else is refused as for any action."""
+    if not permissions.may(staff, complaint, action, extension) and permissions.can_manage(staff, complaint):
+        raise ValidationError(
+            _(
+                "The second extension must be approved by a higher-level institution than %(branch)s or by head "
+                "office, and not by the handler or whoever asked for it."
+            )
+            % {"branch": complaint.branch.name}
+        )
+    _allow(staff, complaint, action, extension)
+
+
+def _text(errors: dict, field: str, value, limit: int, required=None) -> str:
+    """The stripped text of a field; an error on it when it is required and empty, or longer than ``limit``
+    characters (refused, never cut short)."""
+    value = (value or "").strip()
+    if required and not value:
+        errors[field] = required
+    elif len(value) > limit:
+        errors[field] = _("Keep this to at most %(limit)s characters (it has %(n)s).") % {
+            "limit": limit,
+            "n": len(value),
+        }
+    return value
+
+
+def _raise(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
 
 
 def recusal_error(complaint: Complaint, handler: Staff) -> str | None:
@@ -115,17 +160,18 @@ def _overseers() -> dict[str, list[Staff]]:
 
 def escalation_recipients(complaint: Complaint, overseers: dict[str, list[Staff]] | None = None) -> list[Staff]:
     """The head of the handler's branch (the nearest branch above with a head, when it has none) and the
-    complaints officers over the complaint's branch."""
+    complaints officers over the complaint's branch; never the staff member complained about."""
     overseers = overseers if overseers is not None else _overseers()
     recipients: list[Staff] = []
+    subject = complaint.subject_staff_id  # the staff member complained about is never asked to act (回避)
     home = complaint.handler.branch if complaint.handler_id else complaint.branch
     for path in reversed(home.ancestor_paths()):
-        heads = [s for s in overseers.get(path, []) if s.role == Staff.Role.HEAD]
+        heads = [s for s in overseers.get(path, []) if s.role == Staff.Role.HEAD and s.pk != subject]
         if heads:
             recipients += heads
             break
     for path in complaint.branch.ancestor_paths():
-        recipients += [s for s in overseers.get(path, []) if s.role == Staff.Role.OFFICER]
+        recipients += [s for s in overseers.get(path, []) if s.role == Staff.Role.OFFICER and s.pk != subject]
     return list({s.pk: s for s in recipients}.values())
 
 
@@ -178,8 +224,13 @@ def complaint_register(
     severity: str = Complaint.Severity.NORMAL,
     handler: Staff | None = None,
     attachments=(),
+    duplicate_of: Complaint | None = None,
 ) -> Complaint:
-    """登记: the Art. 13 record of a complaint received through any channel. The clock starts at receipt."""
+    """登记: the Art. 13 record of a complaint received through any channel. The clock starts at receipt.
+
+    ``duplicate_of``: the complaint is about the same matter as an earlier one of the same complainant (a
+    resubmission registered on its own); it is linked to the first complaint of that matter, and the statistics
+    count the matter once."""
     staff = access.actor_staff(actor)
     _require(permissions.can_register(staff))
     now = timezone.now()
@@ -194,18 +245,32 @@ def complaint_register(
         customer = None  # a non-customer complaint names no customer
     if complainant_kind == K.CUSTOMER and customer is not None:
         complainant_name = customer.name
-    if complainant_kind in (K.AGENT, K.NON_CUSTOMER) and not complainant_name.strip():
-        errors["complainant_name"] = _("Give the complainant's name.")
-    if complainant_kind in (K.AGENT, K.NON_CUSTOMER) and not complainant_contact.strip():
+    named = complainant_kind in (K.AGENT, K.NON_CUSTOMER)
+    complainant_name = _text(
+        errors, "complainant_name", complainant_name, TextLimit.NAME, named and _("Give the complainant's name.")
+    )
+    if named and not (complainant_contact or "").strip():
         errors["complainant_contact"] = _("Give a phone number to reach the complainant.")
-    if complainant_kind == K.AGENT and not authorisation.strip():
-        errors["authorisation"] = _("An agent needs a power of attorney (授权委托书): record it.")
-    if received_at > now + FUTURE_TOLERANCE:
-        errors["received_at"] = _("The time of receipt cannot be in the future.")
-    if not request.strip():
-        errors["request"] = _("Record what the complainant asks for.")
-    if not facts.strip():
-        errors["facts"] = _("Record the main facts and grounds.")
+    authorisation = _text(
+        errors,
+        "authorisation",
+        authorisation,
+        TextLimit.AUTHORISATION,
+        complainant_kind == K.AGENT and _("An agent needs a power of attorney (授权委托书): record it."),
+    )
+    received_error = rules.received_error(received_at, now)
+    if received_error:
+        errors["received_at"] = received_error
+    request = _text(errors, "request", request, TextLimit.REQUEST, _("Record what the complainant asks for."))
+    facts = _text(errors, "facts", facts, TextLimit.FACTS, _("Record the main facts and grounds."))
+    if handler is not None and subject_staff is not None and subject_staff.pk == staff.pk:
+        errors["handler"] = _("You are the staff member this complaint is about: leave the handler to a colleague.")
+    if duplicate_of is not None:
+        same_customer = customer is not None and duplicate_of.customer_id == customer.pk
+        if not same_customer or not complaints_visible_to(actor).filter(pk=duplicate_of.pk).exists():
+            errors["duplicate_of"] = _("Choose one of this customer's complaints.")
+        else:
+            duplicate_of = duplicate_of.duplicate_of or duplicate_of  # the first complaint of the matter
     if branch is None:
         branch = (subject_staff.branch if subject_staff else None) or (customer.branch if customer else None)
     if branch is None:
@@ -227,10 +292,10 @@ def complaint_register(
         reference=_next_reference(timezone.localdate(now)),
         customer=customer,
         complainant_kind=complainant_kind,
-        complainant_name=complainant_name.strip()[:100],
+        complainant_name=complainant_name,
         complainant_contact_encrypted=contact_encrypted,
         complainant_contact_masked=contact_masked,
-        authorisation=authorisation.strip()[:200],
+        authorisation=authorisation,
         branch=branch,
         product=product,
         subject_staff=subject_staff,
@@ -239,8 +304,9 @@ def complaint_register(
         category=category,
         cause=cause,
         severity=severity,
-        request=request.strip(),
-        facts=facts.strip(),
+        request=request,
+        facts=facts,
+        duplicate_of=duplicate_of,
         registered_by=staff,
         clock_started_at=received_at,
         due_at=rules.due_at(received_at, 0),
@@ -250,10 +316,15 @@ def complaint_register(
         E.REGISTERED,
         staff,
         to_status=complaint.status,
-        data={"channel": channel, "received_at": received_at.isoformat(), "severity": severity},
+        data={
+            "channel": channel,
+            "received_at": received_at.isoformat(),
+            "severity": severity,
+            **({"same_matter_as": duplicate_of.reference} if duplicate_of else {}),
+        },
     )
-    for upload in attachments:
-        attachment_add(actor=actor, complaint=complaint, upload=upload)
+    for upload in attachments:  # the documents that came with the complaint, whoever registers it
+        _attachment_store(complaint, staff, upload)
     if handler is not None:
         complaint_assign(actor=actor, complaint=complaint, handler=handler)
     if severity == Complaint.Severity.MAJOR:
@@ -281,8 +352,11 @@ def complaint_assign(*, actor, complaint: Complaint, handler: Staff, note: str =
     """Give the complaint a handler. Recusal: never the staff member complained about."""
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_manage(staff, complaint))
+    _allow(staff, complaint, "assign")
     rules.check(complaint, "assign")
+    errors = {}
+    note = _text(errors, "note", note, TextLimit.DECISION_NOTE)
+    _raise(errors)
     if not handler.is_active_staff or handler.status != Staff.Status.ACTIVE:
         raise ValidationError({"handler": _("%(name)s is not active staff.") % {"name": handler.name}})
     if not staff_visible_to(actor).filter(pk=handler.pk).exists():
@@ -315,7 +389,7 @@ def complaint_accept(*, actor, complaint: Complaint, handler: Staff | None = Non
     """受理."""
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_manage(staff, complaint))
+    _allow(staff, complaint, "accept")
     _transition(complaint, "accept", staff)
     complaint.save(update_fields=["status", "updated_at"])
     if handler is not None:
@@ -327,21 +401,31 @@ def complaint_accept(*, actor, complaint: Complaint, handler: Staff | None = Non
 def complaint_start(*, actor, complaint: Complaint) -> Complaint:
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_handle(staff, complaint))
+    _allow(staff, complaint, "start")
     rules.require_ready(complaint, "start")
     _transition(complaint, "start", staff)
     complaint.save(update_fields=["status", "updated_at"])
     return complaint
 
 
-def _check_told(customer_told_at: datetime | None, customer_told_via: str) -> dict:
+def _check_told(complaint: Complaint, customer_told_at: datetime | None, customer_told_via: str) -> dict:
+    """When and how the complainant was told: between the day the current period began and now."""
     errors = {}
     if customer_told_at is None:
         errors["customer_told_at"] = _("Record when the complainant was told.")
     elif customer_told_at > timezone.now() + FUTURE_TOLERANCE:
         errors["customer_told_at"] = _("This cannot be in the future.")
-    if not (customer_told_via or "").strip():
-        errors["customer_told_via"] = _("Record how the complainant was told (phone, SMS, letter…).")
+    elif timezone.localdate(customer_told_at) < timezone.localdate(complaint.clock_started_at):
+        errors["customer_told_at"] = _("This cannot be before the complaint was received (%(date)s).") % {
+            "date": timezone.localdate(complaint.clock_started_at).isoformat()
+        }
+    _text(
+        errors,
+        "customer_told_via",
+        customer_told_via,
+        TextLimit.VIA,
+        _("Record how the complainant was told (phone, SMS, letter…)."),
+    )
     return errors
 
 
@@ -350,28 +434,26 @@ def extension_request(
     *, actor, complaint: Complaint, reason: str, customer_told_at: datetime | None, customer_told_via: str
 ) -> ComplaintExtension:
     """延期. The first (to 30 days) takes effect on the handler's reason; the second (a further 30) waits for the
-    approval of a head or officer who is not the handler. Each needs a reason and the complainant told, and
-    must be made before the deadline. There is no third."""
+    approval of a higher-level institution or head office (the Measures art. 20; permissions.can_approve_extension).
+    Each needs a reason and the complainant told, and must be made before the deadline. There is no third."""
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_handle(staff, complaint))
+    _allow(staff, complaint, "extend")
     pending = complaint.extensions.filter(round=complaint.reopen_count, status=ComplaintExtension.Status.PENDING)
     rules.require_ready(complaint, "extend", extension_pending=pending.exists())
     level = complaint.extension_level + 1
     if timezone.now() > complaint.due_at:
         raise ValidationError(_("The deadline has passed: an extension must be made before it."))
-    errors = _check_told(customer_told_at, customer_told_via)
-    if not (reason or "").strip():
-        errors["reason"] = _("Give the reason for the extension.")
-    if errors:
-        raise ValidationError(errors)
+    errors = _check_told(complaint, customer_told_at, customer_told_via)
+    reason = _text(errors, "reason", reason, TextLimit.REASON, _("Give the reason for the extension."))
+    _raise(errors)
     extension = ComplaintExtension.objects.create(
         complaint=complaint,
         round=complaint.reopen_count,
         level=level,
-        reason=reason.strip(),
+        reason=reason,
         customer_told_at=customer_told_at,
-        customer_told_via=customer_told_via.strip()[:100],
+        customer_told_via=customer_told_via.strip(),
         requested_by=staff,
     )
     _event(
@@ -385,20 +467,29 @@ def extension_request(
         _extension_apply(complaint, extension, staff)
     else:
         _event(complaint, E.EXTENSION_REQUESTED, staff, text=extension.reason, data={"level": level})
-        approvers = [
-            s
-            for s in Staff.objects.active()
-            .filter(role__in=[Staff.Role.HEAD, Staff.Role.OFFICER])
-            .filter(branch__path__in=complaint.branch.ancestor_paths())
-            .select_related("branch")
-            if permissions.can_approve_extension(s, complaint)
-        ]
         _notify(
-            approvers,
+            extension_approvers(complaint, extension),
             _("Complaint %(ref)s: a second extension waits for your approval.") % {"ref": complaint.reference},
             _url(complaint),
         )
     return extension
+
+
+def extension_approvers(complaint: Complaint, extension: ComplaintExtension) -> list[Staff]:
+    """Who is asked to approve a second extension: the heads and officers of the higher-level institutions above
+    the complaint's branch (never of the branch itself), or the administrators (head office) when no branch above
+    has any; in either case none who may not approve it (the handler, the subject, the one who asked)."""
+    above = [path for path in complaint.branch.ancestor_paths() if path != complaint.branch.path]
+    candidates = (
+        Staff.objects.active()
+        .filter(role__in=[Staff.Role.HEAD, Staff.Role.OFFICER], branch__path__in=above)
+        .select_related("branch")
+    )
+    approvers = [s for s in candidates if permissions.can_approve_extension(s, complaint, extension)]
+    if not approvers:
+        admins = Staff.objects.active().filter(role=Staff.Role.ADMIN).select_related("branch")
+        approvers = [s for s in admins if permissions.can_approve_extension(s, complaint, extension)]
+    return approvers
 
 
 def _extension_apply(complaint: Complaint, extension: ComplaintExtension, approver: Staff) -> None:
@@ -430,13 +521,13 @@ def extension_approve(*, actor, extension: ComplaintExtension, note: str = "") -
     staff = access.actor_staff(actor)
     complaint = _locked(extension.complaint)
     extension = ComplaintExtension.objects.select_for_update().get(pk=extension.pk)
-    _require(permissions.can_manage(staff, complaint))
+    _allow_extension_decision(staff, complaint, "approve", extension)
     if extension.status != ComplaintExtension.Status.PENDING:
         raise ValidationError(_("This extension has already been decided."))
-    if not permissions.can_approve_extension(staff, complaint):
-        raise ValidationError(_("The second extension must be approved by someone other than the handler."))
     rules.check(complaint, "extend")
-    extension.decision_note = note[:200]
+    errors = {}
+    extension.decision_note = _text(errors, "note", note, TextLimit.DECISION_NOTE)
+    _raise(errors)
     _extension_apply(complaint, extension, staff)
     if complaint.handler_id and complaint.handler_id != staff.pk:
         _notify(
@@ -452,15 +543,16 @@ def extension_reject(*, actor, extension: ComplaintExtension, note: str) -> Comp
     staff = access.actor_staff(actor)
     complaint = _locked(extension.complaint)
     extension = ComplaintExtension.objects.select_for_update().get(pk=extension.pk)
-    _require(permissions.can_approve_extension(staff, complaint))
+    _allow_extension_decision(staff, complaint, "reject", extension)
     if extension.status != ComplaintExtension.Status.PENDING:
         raise ValidationError(_("This extension has already been decided."))
-    if not (note or "").strip():
-        raise ValidationError({"note": _("Say why the extension is rejected.")})
+    errors = {}
+    note = _text(errors, "note", note, TextLimit.DECISION_NOTE, _("Say why the extension is rejected."))
+    _raise(errors)
     extension.status = ComplaintExtension.Status.REJECTED
     extension.decided_by = staff
     extension.decided_at = timezone.now()
-    extension.decision_note = note.strip()[:200]
+    extension.decision_note = note
     extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     _event(complaint, E.EXTENSION_REJECTED, staff, text=extension.decision_note, data={"level": extension.level})
     if complaint.handler_id:
@@ -477,18 +569,22 @@ def clock_pause(*, actor, complaint: Complaint, reason: str, customer_told: bool
     """External appraisal, testing or valuation: the days it takes do not count (the complainant is told)."""
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_handle(staff, complaint))
+    _allow(staff, complaint, "pause")
     rules.require_ready(complaint, "pause")
     errors = {}
-    if not (reason or "").strip():
-        errors["reason"] = _("Say what the complaint waits for (appraisal, testing, valuation…).")
+    reason = _text(
+        errors,
+        "reason",
+        reason,
+        TextLimit.SHORT,
+        _("Say what the complaint waits for (appraisal, testing, valuation…)."),
+    )
     if not customer_told:
         errors["customer_told"] = _("The complainant must be told that the clock is paused.")
-    if errors:
-        raise ValidationError(errors)
+    _raise(errors)
     complaint.paused_since = timezone.now()
     complaint.save(update_fields=["paused_since", "updated_at"])
-    _event(complaint, E.PAUSED, staff, text=reason.strip())
+    _event(complaint, E.PAUSED, staff, text=reason)
     return complaint
 
 
@@ -496,7 +592,7 @@ def clock_pause(*, actor, complaint: Complaint, reason: str, customer_told: bool
 def clock_resume(*, actor, complaint: Complaint) -> Complaint:
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_handle(staff, complaint))
+    _allow(staff, complaint, "resume")
     rules.require_ready(complaint, "resume")
     days = rules.paused_days_between(complaint.paused_since, timezone.now())
     complaint.paused_days += days
@@ -520,19 +616,22 @@ def complaint_decide(
     """已答复: the decision, sent to the complainant with their further remedies. Stops the clock."""
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_handle(staff, complaint))
+    _allow(staff, complaint, "decide")
     rules.require_ready(complaint, "decide")
     errors = {}
-    if not (decision or "").strip():
-        errors["decision"] = _("Write the decision told to the complainant.")
-    if not (customer_told_via or "").strip():
-        errors["customer_told_via"] = _("Record how the decision was sent (phone, SMS, letter…).")
+    decision = _text(errors, "decision", decision, TextLimit.DECISION, _("Write the decision told to the complainant."))
+    customer_told_via = _text(
+        errors,
+        "customer_told_via",
+        customer_told_via,
+        TextLimit.VIA,
+        _("Record how the decision was sent (phone, SMS, letter…)."),
+    )
     if not remedies_told:
         errors["remedies_told"] = _("The decision must tell the complainant their further remedies.")
-    if errors:
-        raise ValidationError(errors)
+    _raise(errors)
     now = timezone.now()
-    complaint.decision = decision.strip()
+    complaint.decision = decision
     complaint.decided_at = now
     if complaint.first_decided_at is None:
         complaint.first_decided_at = now
@@ -544,7 +643,7 @@ def complaint_decide(
         "decide",
         staff,
         text=complaint.decision,
-        data={"via": customer_told_via.strip()[:100], "on_time": now <= complaint.due_at, "remedies": REMEDIES},
+        data={"via": customer_told_via, "on_time": now <= complaint.due_at, "remedies": REMEDIES},
     )
     complaint.save(
         update_fields=["decision", "decided_at", "first_decided_at", "decided_on_time", "cause", "status", "updated_at"]
@@ -557,12 +656,15 @@ def callback_record(*, actor, complaint: Complaint, satisfaction: int, comment: 
     """回访: the officer asks the complainant how satisfied they are with the handling (1–5)."""
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_manage(staff, complaint))
+    _allow(staff, complaint, "callback")
     rules.check(complaint, "callback")
+    errors = {}
     if satisfaction not in range(1, 6):
-        raise ValidationError({"satisfaction": _("Give a score from 1 to 5.")})
+        errors["satisfaction"] = _("Give a score from 1 to 5.")
+    comment = _text(errors, "comment", comment, TextLimit.SHORT)
+    _raise(errors)
     complaint.satisfaction = satisfaction
-    complaint.satisfaction_comment = (comment or "").strip()[:300]
+    complaint.satisfaction_comment = comment
     complaint.callback_at = timezone.now()
     complaint.save(update_fields=["satisfaction", "satisfaction_comment", "callback_at", "updated_at"])
     _event(complaint, E.CALLBACK, staff, text=complaint.satisfaction_comment, data={"satisfaction": satisfaction})
@@ -574,18 +676,22 @@ def complaint_close(*, actor, complaint: Complaint, cause: ComplaintCause | None
     """办结, with the root cause and the corrective action (溯源整改)."""
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_manage(staff, complaint))
+    _allow(staff, complaint, "close")
     rules.check(complaint, "close")
     cause = cause or complaint.cause
     errors = {}
     if cause is None:
         errors["cause"] = _("Record the root cause.")
-    if not (corrective_action or "").strip():
-        errors["corrective_action"] = _("Record the corrective action taken.")
-    if errors:
-        raise ValidationError(errors)
+    corrective_action = _text(
+        errors,
+        "corrective_action",
+        corrective_action,
+        TextLimit.CORRECTIVE_ACTION,
+        _("Record the corrective action taken."),
+    )
+    _raise(errors)
     complaint.cause = cause
-    complaint.corrective_action = corrective_action.strip()
+    complaint.corrective_action = corrective_action
     complaint.closed_at = timezone.now()
     _transition(complaint, "close", staff, text=complaint.corrective_action, data={"cause": cause.code})
     complaint.save(update_fields=["cause", "corrective_action", "closed_at", "status", "updated_at"])
@@ -594,25 +700,32 @@ def complaint_close(*, actor, complaint: Complaint, cause: ComplaintCause | None
 
 @transaction.atomic
 def complaint_reopen(*, actor, complaint: Complaint, reason: str, requested_at: datetime | None = None) -> Complaint:
-    """重新处理: the complainant asks for a review of the decision (within 30 days of it). A new clock starts
-    from the day the request is received; the first decision's timeliness stays in the statistics."""
+    """重新处理: the complainant asks for a review of the decision, by the 30th calendar day after the decision
+    day (whole days, as the clock counts: ``rules.review_last_day``). A new clock starts from the day the request
+    is received; the first decision's timeliness stays in the statistics."""
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_manage(staff, complaint))
+    _allow(staff, complaint, "reopen")
     rules.check(complaint, "reopen")
     now = timezone.now()
     requested_at = requested_at or now
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Record what the complainant disputes.")})
+    errors = {}
+    reason = _text(errors, "reason", reason, TextLimit.REASON, _("Record what the complainant disputes."))
     if requested_at > now + FUTURE_TOLERANCE:
-        raise ValidationError({"requested_at": _("This cannot be in the future.")})
-    window = timedelta(days=settings.COMPLAINT_REVIEW_WINDOW_DAYS)
-    if requested_at > complaint.decided_at + window:
+        errors["requested_at"] = _("This cannot be in the future.")
+    elif requested_at < complaint.decided_at:
+        errors["requested_at"] = _("A review cannot be asked for before the decision (%(date)s).") % {
+            "date": timezone.localtime(complaint.decided_at).strftime("%Y-%m-%d %H:%M")
+        }
+    _raise(errors)
+    last_day = rules.review_last_day(complaint.decided_at)
+    if timezone.localdate(requested_at) > last_day:
         raise ValidationError(
-            _("A review must be asked for within %(days)s days of the decision (%(date)s).")
+            _("A review must be asked for within %(days)s days of the decision (%(date)s): the last day was %(last)s.")
             % {
                 "days": settings.COMPLAINT_REVIEW_WINDOW_DAYS,
                 "date": timezone.localtime(complaint.decided_at).strftime("%Y-%m-%d"),
+                "last": last_day.isoformat(),
             }
         )
     complaint.reopen_count += 1
@@ -623,9 +736,9 @@ def complaint_reopen(*, actor, complaint: Complaint, reason: str, requested_at: 
     complaint.due_at = rules.due_at(requested_at, 0)
     complaint.breach_escalated_at = None
     complaint.closed_at = None
-    _transition(complaint, "reopen", staff, text=reason.strip(), data={"due_at": complaint.due_at.isoformat()})
+    _transition(complaint, "reopen", staff, text=reason, data={"due_at": complaint.due_at.isoformat()})
     complaint.save()
-    _event(complaint, E.REOPENED, staff, text=reason.strip(), data={"round": complaint.reopen_count})
+    _event(complaint, E.REOPENED, staff, text=reason, data={"round": complaint.reopen_count})
     if complaint.handler_id and complaint.handler_id != staff.pk:
         _notify(
             [complaint.handler],
@@ -640,14 +753,17 @@ def complaint_withdraw(*, actor, complaint: Complaint, note: str = "", received_
     """撤回: processing ends on the day the withdrawal is received (管理办法 art. 15)."""
     staff = access.actor_staff(actor)
     complaint = _locked(complaint)
-    _require(permissions.can_manage(staff, complaint))
+    _allow(staff, complaint, "withdraw")
     rules.check(complaint, "withdraw")
     now = timezone.now()
     received_at = received_at or now
+    errors = {}
+    note = _text(errors, "note", note, TextLimit.SHORT)
     if received_at > now + FUTURE_TOLERANCE:
-        raise ValidationError({"received_at": _("This cannot be in the future.")})
-    if received_at < complaint.received_at:
-        raise ValidationError({"received_at": _("A withdrawal cannot come before the complaint.")})
+        errors["received_at"] = _("This cannot be in the future.")
+    elif received_at < complaint.received_at:
+        errors["received_at"] = _("A withdrawal cannot come before the complaint.")
+    _raise(errors)
     complaint.withdrawn_at = received_at
     complaint.paused_since = None
     _transition(complaint, "withdraw", staff, text=note, data={"received_at": received_at.isoformat()})
@@ -660,26 +776,86 @@ def complaint_withdraw(*, actor, complaint: Complaint, note: str = "", received_
 
 def note_add(*, actor, complaint: Complaint, text: str) -> ComplaintEvent:
     staff = access.actor_staff(actor)
-    _require(permissions.can_handle(staff, complaint))
+    _allow(staff, complaint, "note")
     rules.check(complaint, "note")
-    if not (text or "").strip():
-        raise ValidationError({"text": _("Write the note.")})
-    return _event(complaint, E.NOTE, staff, text=text.strip()[:2000])
+    errors = {}
+    text = _text(errors, "text", text, TextLimit.NOTE, _("Write the note."))
+    _raise(errors)
+    return _event(complaint, E.NOTE, staff, text=text)
 
 
 def contact_record(*, actor, complaint: Complaint, via: str, text: str) -> ComplaintEvent:
     """A conversation with the complainant (a call, a meeting, a letter sent)."""
     staff = access.actor_staff(actor)
-    _require(permissions.can_handle(staff, complaint))
+    _allow(staff, complaint, "contact")
     rules.check(complaint, "contact")
     errors = {}
-    if not (via or "").strip():
-        errors["via"] = _("Say how the complainant was contacted.")
-    if not (text or "").strip():
-        errors["text"] = _("Write what was said.")
-    if errors:
-        raise ValidationError(errors)
-    return _event(complaint, E.CONTACT, staff, text=text.strip()[:2000], data={"via": via.strip()[:100]})
+    via = _text(errors, "via", via, TextLimit.VIA, _("Say how the complainant was contacted."))
+    text = _text(errors, "text", text, TextLimit.NOTE, _("Write what was said."))
+    _raise(errors)
+    return _event(complaint, E.CONTACT, staff, text=text, data={"via": via})
+
+
+@transaction.atomic
+def repeat_contact_record(
+    *, actor, complaint: Complaint, channel: str, text: str, new_facts: bool, received_at: datetime | None = None
+) -> ComplaintEvent:
+    """The complainant comes back about the same matter while the complaint is open (a resubmission): recorded on
+    that complaint rather than as a second one. With new facts or reasons the period restarts from the day they
+    are received (the Measures art. 21: "如投诉人提出新的事实和理由，处理期限自收到新的投诉材料之日起重新计算"),
+    with the extensions already approved; without, it is a repeat contact and the clock does not change."""
+    staff = access.actor_staff(actor)
+    complaint = _locked(complaint)
+    _allow(staff, complaint, "repeat")
+    rules.check(complaint, "repeat")
+    now = timezone.now()
+    received_at = received_at or now
+    errors = {}
+    text = _text(errors, "text", text, TextLimit.NOTE, _("Record what the complainant says now."))
+    if channel not in Complaint.Channel.values:
+        errors["channel"] = _("Choose the channel.")
+    received_error = rules.received_error(received_at, now)
+    if received_error:
+        errors["received_at"] = received_error
+    elif timezone.localdate(received_at) < timezone.localdate(complaint.clock_started_at):
+        errors["received_at"] = _("This cannot be before the complaint's current period began (%(date)s).") % {
+            "date": timezone.localdate(complaint.clock_started_at).isoformat()
+        }
+    _raise(errors)
+    data = {"channel": channel, "received_at": received_at.isoformat(), "new_facts": bool(new_facts)}
+    if new_facts:
+        data["before"] = complaint.due_at.isoformat()
+        complaint.clock_started_at = max(received_at, complaint.clock_started_at)
+        complaint.paused_days = 0
+        if complaint.paused_since is not None and complaint.paused_since < received_at:
+            complaint.paused_since = received_at  # a pause under way counts in the new period from its start
+        complaint.due_at = rules.due_at(complaint.clock_started_at, complaint.extension_level)
+        if complaint.due_at > now:
+            complaint.breach_escalated_at = None
+        complaint.save(
+            update_fields=[
+                "clock_started_at",
+                "paused_days",
+                "paused_since",
+                "due_at",
+                "breach_escalated_at",
+                "updated_at",
+            ]
+        )
+        data["due_at"] = complaint.due_at.isoformat()
+    event = _event(complaint, E.REPEAT, staff, text=text, data=data)
+    if complaint.handler_id and complaint.handler_id != staff.pk:
+        message = (
+            _("Complaint %(ref)s: the complainant came back with new facts; the period restarts, due %(due)s.")
+            if new_facts
+            else _("Complaint %(ref)s: the complainant came back about it.")
+        )
+        _notify(
+            [complaint.handler],
+            message % {"ref": complaint.reference, "due": timezone.localtime(complaint.due_at).strftime("%Y-%m-%d")},
+            _url(complaint),
+        )
+    return event
 
 
 def attachment_check(upload) -> tuple[str, str]:
@@ -717,8 +893,12 @@ def attachment_check(upload) -> tuple[str, str]:
 @transaction.atomic
 def attachment_add(*, actor, complaint: Complaint, upload) -> ComplaintAttachment:
     staff = access.actor_staff(actor)
-    _require(permissions.can_handle(staff, complaint) or complaint.registered_by_id == staff.pk)
+    _allow(staff, complaint, "attach")
     rules.check(complaint, "attach")
+    return _attachment_store(complaint, staff, upload)
+
+
+def _attachment_store(complaint: Complaint, staff: Staff, upload) -> ComplaintAttachment:
     if complaint.attachments.count() >= settings.COMPLAINT_ATTACHMENTS_MAX:
         raise ValidationError(
             _("A complaint holds at most %(n)s attachments.") % {"n": settings.COMPLAINT_ATTACHMENTS_MAX}

@@ -60,6 +60,27 @@ class ComplaintCreateView(RoleRequiredMixin, View):
             return None
         return get_object_or_404(customers_visible_to(request.user).select_related("branch", "primary_rm"), pk=raw)
 
+    def intake_form(self, request, customer, *args):
+        choices = selectors.customer_complaints_for_intake(request.user, customer) if customer else None
+        return forms.IntakeForm(*args, user=request.user, same_matter_choices=choices)
+
+    def open_complaints(self, request, customer) -> list[dict]:
+        """The customer's open complaints, each with the form that attaches this contact to it (posted to the
+        complaint's own page, as its "repeat" action) when the user may."""
+        if customer is None:
+            return []
+        staff = request.user.staff
+        rows = []
+        for c in selectors.customer_complaints_for_intake(request.user, customer).filter(
+            status__in=Complaint.OPEN_STATES
+        ):
+            can = permissions.may(staff, c, "repeat") and rules.ready(c, "repeat")
+            form = forms.RepeatForm(
+                auto_id=f"id_repeat{c.pk}_%s", initial={"received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+            )
+            rows.append({"complaint": c, "form": form if can else None})
+        return rows
+
     def render_form(self, request, form, customer, status=200):
         q = (request.GET.get("q") or "").strip()[:40]
         matches = []
@@ -70,18 +91,19 @@ class ComplaintCreateView(RoleRequiredMixin, View):
                 .select_related("branch", "primary_rm")
                 .order_by("name", "pk")[:10]
             )
-        return render(
-            request, self.template_name, {"form": form, "customer": customer, "q": q, "matches": matches}, status=status
-        )
+        context = {"form": form, "customer": customer, "q": q, "matches": matches}
+        context["open_complaints"] = self.open_complaints(request, customer)
+        return render(request, self.template_name, context, status=status)
 
     def get(self, request):
         customer = self.customer(request)
-        form = forms.IntakeForm(user=request.user, initial={"customer": customer.pk if customer else None})
+        form = self.intake_form(request, customer)
+        form.initial["customer"] = customer.pk if customer else None
         return self.render_form(request, form, customer)
 
     def post(self, request):
         customer = self.customer(request)
-        form = forms.IntakeForm(request.POST, request.FILES, user=request.user)
+        form = self.intake_form(request, customer, request.POST, request.FILES)
         if form.is_valid():
             data = dict(form.cleaned_data)
             data.pop("customer")
@@ -224,6 +246,12 @@ ACTIONS = {
         gettext_lazy("Attachment added."),
         form=forms.AttachForm,
     ),
+    "repeat": Action(
+        gettext_lazy("Record a repeat contact"),
+        lambda actor, v, d: services.repeat_contact_record(actor=actor, complaint=v.complaint, **d),
+        gettext_lazy("Repeat contact recorded on this complaint."),
+        form=forms.RepeatForm,
+    ),
 }
 # Actions whose form has no required fields: a plain button.
 BUTTONS = {"start", "resume"}
@@ -235,7 +263,7 @@ def available(staff: Staff, view: selectors.ComplaintView) -> list[str]:
     pending = view.pending_extension is not None
     # Who may (complaints.permissions) and what the state allows (complaints.rules): the services ask the same.
     # The decision on a pending extension is offered only while one waits.
-    decision = pending and permissions.can_approve_extension(staff, c)
+    decision = pending and permissions.may(staff, c, "approve", view.pending_extension)
     can = {
         a: decision
         if a in ("approve", "reject")
@@ -262,7 +290,7 @@ def _form(action: str, request, complaint: Complaint, data=None, files=None):
         initial = {"customer_told_at": now}
     elif action == "reopen":
         initial = {"requested_at": now}
-    elif action == "withdraw":
+    elif action in ("withdraw", "repeat"):
         initial = {"received_at": now}
     elif action in ("decide", "close"):
         initial = {"cause": complaint.cause_id}
@@ -300,6 +328,7 @@ class ComplaintDetailView(RoleRequiredMixin, View):
                 "limit_days": rules.limit_days(c.extension_level),
                 "remedies": services.REMEDIES,
                 "extension_statuses": ComplaintExtension.Status,
+                "recused": permissions.is_subject(staff, c),
             },
             status=status,
         )

@@ -382,6 +382,9 @@ COMPLAINT_WARNING_DAYS = env.int("COMPLAINT_WARNING_DAYS", default=3)
 COMPLAINT_REVIEW_WINDOW_DAYS = env.int("COMPLAINT_REVIEW_WINDOW_DAYS", default=30)
 COMPLAINT_ATTACHMENT_MAX_BYTES = env.int("COMPLAINT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 COMPLAINT_ATTACHMENTS_MAX = env.int("COMPLAINT_ATTACHMENTS_MAX", default=10)
+# How many days back a complaint (or a repeat contact) may be registered as received: a letter opened late or a
+# regulator's referral, never a mistyped year.
+COMPLAINT_RECEIVED_MAX_AGE_DAYS = env.int("COMPLAINT_RECEIVED_MAX_AGE_DAYS", default=30)
 
 # The core-banking extracts (feed/, docs/feed.md).
 FEED_INBOX = Path(env.str("FEED_INBOX", default=str(VAR_DIR / "inbox")))

@@ -366,7 +366,8 @@ def _follow_ups(acc: _Day, day: date) -> None:
 def _complaints(acc: _Day, day: date) -> None:
     start, end = day_bounds(day)
     received = (
-        Complaint.objects.filter(received_at__gte=start, received_at__lt=end)
+        # A complaint registered as the same matter as an earlier one is counted once, on the earlier one.
+        Complaint.objects.filter(received_at__gte=start, received_at__lt=end, duplicate_of__isnull=True)
         .values("branch_id", "subject_staff_id", "category_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -378,7 +379,7 @@ def _complaints(acc: _Day, day: date) -> None:
     decided = Q(first_decided_at__gte=start, first_decided_at__lt=end)
     overdue = complaints_overdue_at(day)
     groups = (
-        Complaint.objects.filter(decided | overdue)
+        Complaint.objects.filter(decided | overdue, duplicate_of__isnull=True)
         .values("branch_id", "subject_staff_id")
         .annotate(
             decided=Count("id", filter=decided),

@@ -171,7 +171,7 @@ def test_deadline_filters_agree_with_the_badges(org, register):
     from complaints.models import Complaint
 
     with travel(at(2026, 11, 1, 10)):
-        register(received_at=at(2026, 10, 1, 9))  # overdue
+        register(received_at=at(2026, 10, 5, 9))  # due 20 Oct: overdue
         register(received_at=at(2026, 10, 20, 9))  # due 4 Nov: due soon
         register(received_at=at(2026, 11, 1, 9))  # on track
         now = timezone.now()

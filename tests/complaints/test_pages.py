@@ -250,7 +250,7 @@ def test_an_outsider_cannot_post_actions(org, records, login):
 
 def test_deadline_badges_show_on_the_list(org, register, login):
     with travel(at(2026, 11, 1, 10)):
-        register(received_at=at(2026, 10, 1, 9))
+        register(received_at=at(2026, 10, 5, 9))
         html = login(org.west_officer).get(reverse("complaints:complaint-list")).content.decode()
     assert 'data-deadline="breached"' in html
 

@@ -80,6 +80,7 @@ NEW_MIGRATIONS = {
     ("feed", "0002_schedule"),
     ("scheduling", "0001_initial"),
     ("scheduling", "0002_schedule"),
+    ("complaints", "0005_same_matter_and_text_limits"),
 }
 # The models added since the old head: each gains a content type and Django's four default permissions.
 NEW_MODELS = {
