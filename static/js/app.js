@@ -1,0 +1,24 @@
+/* Behaviours the pages declare with data attributes. The Content-Security-Policy allows no inline script and no
+   style="" attribute (docs/security.md), so markup names what it needs and this file does it:
+   - data-autosubmit on a form control submits its form when the value changes (language switch, period picker);
+   - data-width="37" sets an element's width to 37 % (the feed's progress bar), in content htmx swaps in as well. */
+(function () {
+  document.addEventListener("change", function (event) {
+    const control = event.target instanceof Element ? event.target.closest("[data-autosubmit]") : null;
+    if (!control || !control.form) return;
+    if (control.form.requestSubmit) control.form.requestSubmit();
+    else control.form.submit();
+  });
+
+  function widths(root) {
+    const found = root.querySelectorAll ? Array.from(root.querySelectorAll("[data-width]")) : [];
+    if (root.matches && root.matches("[data-width]")) found.push(root);
+    found.forEach(function (el) {
+      const percent = Math.max(0, Math.min(100, Number(el.dataset.width) || 0));
+      el.style.width = percent + "%"; // a CSSOM property, which the policy allows
+    });
+  }
+
+  if (window.htmx) window.htmx.onLoad(widths); // the page itself, then every piece of content htmx swaps in
+  else document.addEventListener("DOMContentLoaded", function () { widths(document); });
+})();
