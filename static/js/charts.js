@@ -70,3 +70,30 @@ window.crmCharts.performance = function (seriesId) {
   ], { plugins: { legend: { position: "bottom", labels: { boxWidth: 10 } } },
        scales: { y: { position: "left", ticks: { precision: 0 } }, y1: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false } }, x: { ticks: { maxTicksLimit: 8 } } } });
 };
+
+/* Complaint statistics: complaints received by business category and by cause. */
+window.crmCharts.statistics = function (dataId, label) {
+  const el = document.getElementById(dataId);
+  if (!el || !window.Chart) return;
+  const data = JSON.parse(el.textContent);
+  const bar = (id, rows) => crmCharts.series(id, "bar", rows.map((r) => r[0]), [{ label: label, data: rows.map((r) => r[1]) }],
+    { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } });
+  bar("chart-categories", data.categories);
+  bar("chart-causes", data.causes);
+};
+
+/* What a page draws is named on the <script> tag that loads this file, not in an inline script (the
+   Content-Security-Policy allows none): data-draw is one of the functions above, data-series (and data-coverage)
+   the ids of the page's json_script data, data-canvas and data-label what a single chart needs. */
+(function (script) {
+  if (!script) return;
+  const d = script.dataset;
+  const read = (id) => JSON.parse(document.getElementById(id).textContent);
+  const draw = {
+    line: () => crmCharts.line(d.canvas, read(d.series), d.label),
+    dashboard: () => crmCharts.dashboard(d.series, d.coverage),
+    performance: () => crmCharts.performance(d.series),
+    statistics: () => crmCharts.statistics(d.series, d.label),
+  }[d.draw];
+  if (draw) draw();
+})(document.currentScript);

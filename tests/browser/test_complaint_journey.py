@@ -101,6 +101,6 @@ def test_statistics_page_draws_its_charts(org, book, live_server, desktop_page, 
     page = desktop_page
     sign_in(page, live_server, "west_officer", TEST_PASSWORD)
     page.goto(f"{live_server.url}/complaints/statistics/")
-    page.wait_for_function("window.Chart && Object.keys(Chart.instances).length === 2")
+    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 2")
     assert page.inner_text("[data-kpi=received]") == "4"
     screenshot(page, "complaint-statistics")

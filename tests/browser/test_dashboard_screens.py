@@ -105,14 +105,14 @@ def test_the_head_dashboard_draws_its_charts(org, month, live_server, browser, s
         page = context.new_page()
         sign_in(page, live_server, "west_head", TEST_PASSWORD)
         page.wait_for_url(f"{live_server.url}/dashboard/")  # the head's home
-        page.wait_for_function("window.Chart && Object.keys(Chart.instances).length >= 4")
+        page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 4")
         assert page.locator("[data-testid=kpis] .kpi-card").count() == 6
         assert page.locator("[data-testid=rm-table] tbody tr").count() == 2
         assert page.locator("[data-testid=churn-list] li").count() == 4  # the west customers at risk
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, f"dashboard-head-{label}")
         page.locator("[data-testid=rm-table] tbody tr a").first.click()
-        page.wait_for_function("window.Chart && Object.keys(Chart.instances).length >= 2")
+        page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 2")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, f"dashboard-rm-{label}")
         context.close()
@@ -126,7 +126,7 @@ def test_the_hq_dashboard_draws_its_ranking(org, month, live_server, browser, sc
         page = context.new_page()
         sign_in(page, live_server, "hq_admin", TEST_PASSWORD)
         page.wait_for_url(f"{live_server.url}/dashboard/hq/")
-        page.wait_for_function("window.Chart && Object.keys(Chart.instances).length >= 2")
+        page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 2")
         assert page.locator("[data-testid=ranking] tbody tr").count() == 2  # the two sub-branches
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, f"dashboard-hq-{label}")
