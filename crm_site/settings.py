@@ -139,12 +139,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
+    # Nothing in the cache is the only copy, so an unreachable Redis is a miss, not an error: short timeouts, and
+    # after a failure the process skips Redis for a few seconds (crm_site/cache.py; docs/security.md, Availability).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "crm_site.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "crm",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=0.2),
+                "socket_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=0.2),
+                "breaker_seconds": env.float("CACHE_BREAKER_SECONDS", default=5),
+            },
         }
     }
 else:

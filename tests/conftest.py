@@ -143,7 +143,7 @@ def pytest_configure(config):
     from django.conf import settings
 
     cache = settings.CACHES["default"]
-    if cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    if cache["BACKEND"] == "crm_site.cache.ResilientRedisCache":
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         cache.update(BACKEND="tests.cache.WorkerRedisCache", KEY_PREFIX=f"crm-test-{worker}")
 
