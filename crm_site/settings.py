@@ -239,8 +239,10 @@ AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "old_password
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
 
-# Sessions: 30 minutes idle timeout (OWASP ASVS 3.3.2), refreshed on every request.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions: 30 minutes idle timeout (OWASP ASVS 3.3.2), refreshed on every request. In the database only, not
+# behind the cache: signing in and every signed-in page keep working with Redis unreachable, and a session deleted
+# at sign-out cannot come back from a cache that missed the deletion during an outage (docs/security.md).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
