@@ -170,11 +170,18 @@ if REDIS_URL:
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }
+    # Publishing from a web request (crm_site.celery.CrmTask.safe_delay) uses connections of its own with short
+    # timeouts, so that a hung Redis costs a request a fraction of a second, once per breaker period.
+    BROKER_PUBLISH_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": env.float("BROKER_PUBLISH_TIMEOUT_SECONDS", default=0.15),
+        "socket_timeout": env.float("BROKER_PUBLISH_TIMEOUT_SECONDS", default=0.15),
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "celery-broker"
     for _folder in (_broker_dir, VAR_DIR / "celery-control"):
         _folder.mkdir(parents=True, exist_ok=True)
+    BROKER_PUBLISH_TRANSPORT_OPTIONS = {}
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -195,6 +202,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request must fail fast when the broker is down (the nightly sweep catches up).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# After a failed publish, the process skips the broker this long (the tasks are logged and left to the sweeps).
+BROKER_PUBLISH_BREAKER_SECONDS = env.float("BROKER_PUBLISH_BREAKER_SECONDS", default=5)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

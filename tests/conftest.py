@@ -148,6 +148,18 @@ def pytest_configure(config):
         cache.update(BACKEND="tests.cache.WorkerRedisCache", KEY_PREFIX=f"crm-test-{worker}")
 
 
+@pytest.fixture(autouse=True)
+def _no_outage_of_a_previous_test():
+    """A test that made the cache or the broker unreachable leaves the process skipping them for a few seconds
+    (crm_site/cache.py, crm_site/celery.py): the next test starts with both tried again."""
+    from crm_site.cache import reset_breakers
+    from crm_site.celery import publishing
+
+    reset_breakers()
+    publishing.reset()
+    yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_cache_of_a_previous_run():
     """On Redis the cache outlives the run: the dashboards' sums cached by the last run (under the same keys, the
