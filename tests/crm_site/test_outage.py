@@ -209,14 +209,20 @@ def _with_records(path: str, records) -> str:
 
 
 def walk(org, pages) -> dict[tuple[str, str], tuple[int, float]]:
-    """Every page for every role: (status, seconds)."""
+    """Every page for every role: (status, seconds). A page slower than the budget is asked again, twice at most,
+    and its fastest answer counts: a busy test machine can stall one request, while waiting on a hung Redis (a
+    socket timeout in every request) would make every attempt slow."""
     answers = {}
     for who in WHO:
         client = Client()
         client.force_login(getattr(org, who).user)
         for name, url in pages:
-            response, seconds = timed(lambda url=url, client=client: client.get(url))
-            answers[who, name] = (response.status_code, seconds)
+            for _attempt in range(3):
+                response, seconds = timed(lambda url=url, client=client: client.get(url))
+                fastest = min(seconds, answers.get((who, name), (0, seconds))[1])
+                answers[who, name] = (response.status_code, fastest)
+                if fastest <= BUDGET:
+                    break
     return answers
 
 
