@@ -143,12 +143,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
+    # Nothing in the cache is the only copy, so an unreachable Redis is a miss, not an error: short timeouts, and
+    # after a failure the process skips Redis for a few seconds (crm_site/cache.py; docs/security.md, Availability).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "crm_site.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "crm",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=0.2),
+                "socket_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=0.2),
+                "breaker_seconds": env.float("CACHE_BREAKER_SECONDS", default=5),
+            },
         }
     }
 else:
@@ -197,11 +203,18 @@ if REDIS_URL:
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }
+    # Publishing from a web request (crm_site.celery.CrmTask.safe_delay) uses connections of its own with short
+    # timeouts, so that a hung Redis costs a request a fraction of a second, once per breaker period.
+    BROKER_PUBLISH_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": env.float("BROKER_PUBLISH_TIMEOUT_SECONDS", default=0.15),
+        "socket_timeout": env.float("BROKER_PUBLISH_TIMEOUT_SECONDS", default=0.15),
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "celery-broker"
     for _folder in (_broker_dir, VAR_DIR / "celery-control"):
         _folder.mkdir(parents=True, exist_ok=True)
+    BROKER_PUBLISH_TRANSPORT_OPTIONS = {}
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -220,6 +233,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request must fail fast when the broker is down (the nightly sweep catches up).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# After a failed publish, the process skips the broker this long (the tasks are logged and left to the sweeps).
+BROKER_PUBLISH_BREAKER_SECONDS = env.float("BROKER_PUBLISH_BREAKER_SECONDS", default=5)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A worker that starts runs a catch-up pass: the daily jobs whose run today is missing (docs/reminders.md).
 CATCH_UP_ON_WORKER_START = env.bool("CATCH_UP_ON_WORKER_START", default=True)
@@ -266,8 +281,10 @@ AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "old_password
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
 
-# Sessions: 30 minutes idle timeout (OWASP ASVS 3.3.2), refreshed on every request.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions: 30 minutes idle timeout (OWASP ASVS 3.3.2), refreshed on every request. In the database only, not
+# behind the cache: signing in and every signed-in page keep working with Redis unreachable, and a session deleted
+# at sign-out cannot come back from a cache that missed the deletion during an outage (docs/security.md).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

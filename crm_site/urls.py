@@ -32,3 +32,7 @@ urlpatterns = [
     path("feed/", include("feed.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# An unhandled exception: 503 with Retry-After when the database, Redis or the broker is unreachable, else 500
+# (crm_site/errors.py).
+handler500 = "crm_site.errors.handler500"

@@ -4,13 +4,17 @@ The same Redis database holds the Celery broker's queues, and, under pytest-xdis
 process, each worker with its own test database. Each worker keeps its keys under its own prefix, so that one
 worker never reads another's cached sums, and clearing the cache deletes only those keys instead of the whole
 database (``RedisCache.clear`` is ``FLUSHDB``), so that it drops neither the other worker's keys nor a queued
-task of the worker-kill test."""
+task of the worker-kill test. Like the site's cache (crm_site/cache.py), it answers a miss while Redis is
+unreachable."""
 
-from django.core.cache.backends.redis import RedisCache
+from crm_site.cache import ResilientRedisCache
 
 
-class WorkerRedisCache(RedisCache):
+class WorkerRedisCache(ResilientRedisCache):
     def clear(self):
+        return self._guarded(self._clear_own_keys, False)
+
+    def _clear_own_keys(self):
         client = self._cache.get_client(None, write=True)
         keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
         if keys:

@@ -143,9 +143,21 @@ def pytest_configure(config):
     from django.conf import settings
 
     cache = settings.CACHES["default"]
-    if cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    if cache["BACKEND"] == "crm_site.cache.ResilientRedisCache":
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         cache.update(BACKEND="tests.cache.WorkerRedisCache", KEY_PREFIX=f"crm-test-{worker}")
+
+
+@pytest.fixture(autouse=True)
+def _no_outage_of_a_previous_test():
+    """A test that made the cache or the broker unreachable leaves the process skipping them for a few seconds
+    (crm_site/cache.py, crm_site/celery.py): the next test starts with both tried again."""
+    from crm_site.cache import reset_breakers
+    from crm_site.celery import publishing
+
+    reset_breakers()
+    publishing.reset()
+    yield
 
 
 @pytest.fixture(scope="session", autouse=True)

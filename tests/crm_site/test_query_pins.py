@@ -18,21 +18,21 @@ from tests.factories import CustomerFactory
 
 # (id, URL name, who, query string, pin)
 PAGES = [
-    ("list-name", "customers:customer-list", "west_head", {"q": "王"}, 12),
-    ("list-mobile", "customers:customer-list", "west_head", {"q": "13800138000"}, 12),
-    ("list-id-tail", "customers:customer-list", "west_head", {"q": "002X"}, 12),
-    ("list-filtered", "customers:customer-list", "west_head", {"lifecycle": "new", "risk_level": "C3"}, 11),
-    ("list-sort-aum", "customers:customer-list", "top_head", {"sort": "aum"}, 12),
-    ("list-sort-contact", "customers:customer-list", "top_head", {"sort": "last_contacted_at"}, 12),
-    ("list-page-2-admin", "customers:customer-list", "admin", {"page": "2"}, 11),
-    ("list-rm", "customers:customer-list", "rm_west", {}, 10),
-    ("my-visits", "relationships:my-visits", "rm_west", {}, 9),
-    ("notifications", "notifications:notification-list", "rm_west", {}, 8),
-    ("approvals", "relationships:approvals", "west_head", {}, 9),
-    ("reassignments", "relationships:reassignment-list", "west_head", {}, 8),
-    ("handovers", "relationships:handover-list", "top_head", {}, 9),
-    ("admin-customers", "admin:customers_customer_changelist", "admin", {}, 8),
-    ("admin-interactions", "admin:relationships_interaction_changelist", "admin", {}, 7),
+    ("list-name", "customers:customer-list", "west_head", {"q": "王"}, 13),
+    ("list-mobile", "customers:customer-list", "west_head", {"q": "13800138000"}, 13),
+    ("list-id-tail", "customers:customer-list", "west_head", {"q": "002X"}, 13),
+    ("list-filtered", "customers:customer-list", "west_head", {"lifecycle": "new", "risk_level": "C3"}, 12),
+    ("list-sort-aum", "customers:customer-list", "top_head", {"sort": "aum"}, 13),
+    ("list-sort-contact", "customers:customer-list", "top_head", {"sort": "last_contacted_at"}, 13),
+    ("list-page-2-admin", "customers:customer-list", "admin", {"page": "2"}, 12),
+    ("list-rm", "customers:customer-list", "rm_west", {}, 11),
+    ("my-visits", "relationships:my-visits", "rm_west", {}, 10),
+    ("notifications", "notifications:notification-list", "rm_west", {}, 9),
+    ("approvals", "relationships:approvals", "west_head", {}, 10),
+    ("reassignments", "relationships:reassignment-list", "west_head", {}, 9),
+    ("handovers", "relationships:handover-list", "top_head", {}, 10),
+    ("admin-customers", "admin:customers_customer_changelist", "admin", {}, 9),
+    ("admin-interactions", "admin:relationships_interaction_changelist", "admin", {}, 8),
 ]
 
 

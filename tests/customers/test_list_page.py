@@ -93,7 +93,7 @@ def test_masked_mobile_in_the_list(org, book, login):
 def test_query_count_is_constant_whatever_the_page_size(org, login, django_assert_max_num_queries):
     client = login(org.west_head)
     CustomerFactory(primary_rm=org.rm_west)
-    with django_assert_max_num_queries(12) as few:
+    with django_assert_max_num_queries(13) as few:
         client.get(URL)
     for _ in range(30):
         CustomerFactory(primary_rm=org.rm_west2)

@@ -284,18 +284,18 @@ def test_the_ranking_export_is_for_admins(org, built, now, login):
 
 def test_query_counts_are_pinned(org, built, now, login, django_assert_max_num_queries):
     head, admin, rm = login(org.west_head), None, None
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         assert head.get(reverse("dashboards:dashboard") + "?period=90").status_code == 200
     admin = login(org.admin)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         assert admin.get(reverse("dashboards:dashboard-hq") + "?period=90&level=outlet").status_code == 200
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         assert admin.get(reverse("dashboards:dashboard") + "?period=90").status_code == 200
     rm = login(org.rm_west)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         assert rm.get(reverse("dashboards:my-performance") + "?period=90").status_code == 200
     for metric in drills.DRILLS:
-        with django_assert_max_num_queries(17):
+        with django_assert_max_num_queries(18):
             assert rm.get(reverse("dashboards:dashboard-records") + f"?metric={metric}").status_code == 200
 
 

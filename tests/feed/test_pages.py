@@ -339,8 +339,8 @@ def test_the_list_query_count_is_pinned(org, login, django_assert_num_queries, n
         make_load(None)
     client = login(org.admin)
     client.get(reverse("feed:load-list"))  # the session and the staff record are warm, as on a second page view
-    # the user, the staff record, the capped count, the page, the bell, and the session's save (3)
-    with django_assert_num_queries(8):
+    # the session, the user, the staff record, the capped count, the page, the bell, and the session's save (3)
+    with django_assert_num_queries(9):
         assert client.get(reverse("feed:load-list"), {"kind": "CUST"}).status_code == 200
 
 
@@ -351,9 +351,9 @@ def test_a_finished_loads_page_query_count_is_pinned(org, login, django_assert_n
         make_error(load, line=line + 2, code="date")
     client = login(org.admin)
     client.get(reverse("feed:load-detail", args=[load.pk]))
-    # the user, the staff record, the load, the rows' capped count, the open conflicts, the bell, the page of rows,
-    # and the session's save (3)
-    with django_assert_num_queries(10):
+    # the session, the user, the staff record, the load, the rows' capped count, the open conflicts, the bell, the
+    # page of rows, and the session's save (3)
+    with django_assert_num_queries(11):
         response = client.get(reverse("feed:load-detail", args=[load.pk]))
     body = response.content.decode()
     assert 'data-testid="report"' in body and "hx-trigger" not in body

@@ -139,8 +139,8 @@ def test_timeline_on_the_360_page_newest_first_and_paged(org, book, login, djang
     timeline = region_text(page.content, "timeline")
     assert timeline.index("第0次") < timeline.index("第9次") and "第10次" not in timeline
     with django_assert_max_num_queries(
-        10
-    ) as few:  # user, staff, secondaries, customer, count, page, products, session (3)
+        11
+    ) as few:  # session, user, staff, secondaries, customer, count, page, products, session's save (3)
         more = client.get(
             reverse("relationships:customer-timeline", args=[book.west.pk]), {"page": 2}, headers={"HX-Request": "true"}
         )
