@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     # The project's apps, from the ground floor up (docs/architecture.md).
+    "idempotency",
     "organisation",
     "customers",
     "notifications",
