@@ -107,7 +107,7 @@ class VisitReportLineForm(forms.Form):
     )
 
 
-class SecondaryForm(forms.Form):
+class SecondaryForm(SubmissionKeyMixin, forms.Form):
     staff = forms.ModelChoiceField(label=_("Secondary RM"), queryset=None)
     reason = forms.CharField(label=_("Reason"), max_length=200)
 

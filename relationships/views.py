@@ -252,7 +252,14 @@ class SecondaryAssignView(RoleRequiredMixin, View):
                 if not form.is_valid():
                     messages.error(request, _("Choose an RM and give a reason."))
                 else:
-                    services.assignment_add_secondary(actor=request.user, customer=customer, **form.cleaned_data)
+                    submit_once(
+                        actor=request.user,
+                        key=form.posted_key,
+                        model=Assignment,
+                        create=lambda: services.assignment_add_secondary(
+                            actor=request.user, customer=customer, **form.cleaned_data
+                        ),
+                    )
                     messages.success(request, _("Secondary RM added."))
         except ValidationError as e:
             messages.error(request, as_text(e))

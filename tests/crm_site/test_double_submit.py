@@ -26,7 +26,7 @@ from idempotency.models import SubmissionKey
 from organisation.tasks import purge_expired_sessions
 from relationships import services as relationship_services
 from relationships import views as relationship_views
-from relationships.models import Handover, Interaction, ReassignmentRequest, SatisfactionRating, VisitPlan
+from relationships.models import Assignment, Handover, Interaction, ReassignmentRequest, SatisfactionRating, VisitPlan
 from reminders.models import FollowUp
 from tests.factories import CustomerFactory
 
@@ -94,6 +94,19 @@ def test_a_rating_posted_twice_is_recorded_once(org, book, login):
     url = reverse("relationships:rating-create", args=[book.west.pk])
     same_answer(client.post(url, data), client.post(url, data))
     assert SatisfactionRating.objects.count() == 1
+
+
+def test_a_secondary_rm_added_twice_is_added_once(org, book, login):
+    """Before, the second post was refused ("already looks after the customer"), or, at the same moment, broke
+    on the unique index."""
+    client = login(org.west_head)
+    page = client.get(reverse("customers:customer-detail", args=[book.west.pk]))
+    url = reverse("relationships:secondary-assign", args=[book.west.pk])
+    data = {"staff": org.rm_west2.pk, "reason": "协助维护", "submission_key": key_on(page, after=f'action="{url}"')}
+    same_answer(client.post(url, data), client.post(url, data))
+    assert Assignment.objects.filter(customer=book.west, role="secondary").count() == 1
+    shown = client.get(page.request["PATH_INFO"])
+    assert [m.level_tag for m in shown.context["messages"]] == ["success", "success"]
 
 
 def test_a_reassignment_request_posted_twice_is_sent_once(org, book, login):
