@@ -59,7 +59,7 @@ NEW_APP_LABELS = {
     "rmdayfigures": "dashboards",
     "uncoveredcustomer": "dashboards",
 }
-NEW_APPS = ("organisation", "notifications", "reminders", "dashboards", "feed")
+NEW_APPS = ("organisation", "notifications", "reminders", "dashboards", "feed", "idempotency")
 # The migrations added since the old head: the move (state-only, but for the content types and periodic tasks),
 # then the data feed's (customers' new fields and models, the asset snapshots partitioned by month, two jobs, and
 # the feed app).
@@ -78,6 +78,7 @@ NEW_MIGRATIONS = {
     ("customers", "0013_lifecycle_schedule"),
     ("feed", "0001_initial"),
     ("feed", "0002_schedule"),
+    ("idempotency", "0001_initial"),
 }
 # The models added since the old head: each gains a content type and Django's four default permissions.
 NEW_MODELS = {
@@ -85,6 +86,7 @@ NEW_MODELS = {
     ("feed", "loaderror"),
     ("customers", "largetransaction"),
     ("customers", "lifecyclerules"),
+    ("idempotency", "submissionkey"),
 }
 # The periodic tasks added since the old head (name: Celery task).
 NEW_TASKS = {
