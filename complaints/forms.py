@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.widgets import LocalDateTimeInput, LongSelect
 from customers.models import Product
+from idempotency.forms import SubmissionKeyMixin
 from organisation.models import Staff
 from organisation.selectors import branch_filter_choices, branches_visible_to, staff_of, staff_visible_to
 
@@ -100,7 +101,7 @@ class ComplaintFilterForm(forms.Form):
         )
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(SubmissionKeyMixin, forms.Form):
     """登记 at the counter, by phone, from a letter or a referral. The customer is picked by search above."""
 
     customer = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -210,7 +211,7 @@ class AssignForm(forms.Form):
         self.fields["handler"].label_from_instance = _staff_label
 
 
-class ExtensionForm(forms.Form):
+class ExtensionForm(SubmissionKeyMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=L.REASON, widget=forms.Textarea(attrs={"rows": 2}))
     customer_told_at = forms.DateTimeField(
         label=_("Complainant told at"), widget=LocalDateTimeInput(), input_formats=DATETIME_FORMATS
@@ -247,7 +248,7 @@ class DecideForm(forms.Form):
         self.fields["cause"].queryset = ComplaintCause.objects.filter(is_active=True)
 
 
-class CallbackForm(forms.Form):
+class CallbackForm(SubmissionKeyMixin, forms.Form):
     satisfaction = forms.TypedChoiceField(
         label=_("Satisfaction"),
         coerce=int,
@@ -286,11 +287,11 @@ class WithdrawForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=L.SHORT, required=False)
 
 
-class NoteForm(forms.Form):
+class NoteForm(SubmissionKeyMixin, forms.Form):
     text = forms.CharField(label=_("Note"), max_length=L.NOTE, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ContactForm(forms.Form):
+class ContactForm(SubmissionKeyMixin, forms.Form):
     via = forms.CharField(
         label=_("How"), max_length=L.VIA, widget=forms.TextInput(attrs={"placeholder": _("phone, visit, letter…")})
     )
@@ -312,7 +313,7 @@ class RepeatForm(forms.Form):
     )
 
 
-class AttachForm(forms.Form):
+class AttachForm(SubmissionKeyMixin, forms.Form):
     file = forms.FileField(label=_("File"), help_text=_("PDF, JPG, PNG, DOCX or XLSX, up to 10 MB."))
 
 

@@ -16,6 +16,7 @@ from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form
 from customers.exports import export_logged
 from customers.selectors import customers_visible_to, search_condition
+from idempotency.services import submit_once
 from organisation import access
 from organisation.access import EVERY_ROLE
 from organisation.models import Staff
@@ -115,8 +116,13 @@ class ComplaintCreateView(RoleRequiredMixin, View):
                     form.add_error("attachments", e)
             if form.is_valid():
                 try:
-                    complaint = services.complaint_register(
-                        actor=request.user, customer=customer, attachments=uploads, **data
+                    complaint = submit_once(
+                        actor=request.user,
+                        key=form.posted_key,
+                        model=Complaint,
+                        create=lambda: services.complaint_register(
+                            actor=request.user, customer=customer, attachments=uploads, **data
+                        ),
                     )
                 except ValidationError as e:
                     apply_to_form(form, e)
@@ -298,6 +304,17 @@ def _form(action: str, request, complaint: Complaint, data=None, files=None):
     return cls(data, files, initial=initial) if cls is forms.AttachForm else cls(data, initial=initial)
 
 
+def _run_once(request, action: str, view, form) -> None:
+    """Run a posted action. The forms of the actions that add a row each time (a note, a contact, an attachment,
+    an extension, a callback) carry a submission key: posted twice, the action runs once."""
+
+    def run() -> Complaint:
+        ACTIONS[action].run(request.user, view, form.cleaned_data)
+        return view.complaint
+
+    submit_once(actor=request.user, key=getattr(form, "posted_key", None), model=Complaint, create=run)
+
+
 class ComplaintDetailView(RoleRequiredMixin, View):
     template_name = "complaints/complaint_detail.html"
     allowed_roles = EVERY_ROLE
@@ -345,7 +362,7 @@ class ComplaintDetailView(RoleRequiredMixin, View):
         form = _form(action, request, view.complaint, request.POST, request.FILES)
         if form.is_valid():
             try:
-                ACTIONS[action].run(request.user, view, form.cleaned_data)
+                _run_once(request, action, view, form)
             except ValidationError as e:
                 apply_to_form(form, e)
             else:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "axes",
     # The project's apps, from the ground floor up (docs/architecture.md).
     "scheduling",
+    "idempotency",
     "organisation",
     "customers",
     "notifications",

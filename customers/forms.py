@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.widgets import LongSelect
+from idempotency.forms import SubmissionKeyMixin
 from organisation.models import Staff
 from organisation.selectors import branch_filter_choices, branches_visible_to, staff_of, staff_visible_to
 
@@ -85,7 +86,7 @@ class TagsField(forms.CharField):
         return value
 
 
-class CustomerBaseForm(forms.Form):
+class CustomerBaseForm(SubmissionKeyMixin, forms.Form):
     """Fields common to both kinds. Identifiers are typed in full; on an edit, leaving them empty keeps them."""
 
     name = forms.CharField(label=_("Name"), max_length=100)

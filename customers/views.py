@@ -10,6 +10,7 @@ from django.views.generic import TemplateView
 
 from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form
+from idempotency.services import submit_once
 from organisation import access
 from organisation.permissions import RoleRequiredMixin
 
@@ -136,8 +137,13 @@ class CustomerCreateView(CustomerFormMixin, View):
         data = form.service_fields()
         customer, duplicate = self.save(
             form,
-            lambda: services.customer_create(
-                actor=request.user, kind=form.kind, name=data.pop("name"), branch=data.pop("branch"), **data
+            lambda: submit_once(
+                actor=request.user,
+                key=form.posted_key,
+                model=Customer,
+                create=lambda: services.customer_create(
+                    actor=request.user, kind=form.kind, name=data.pop("name"), branch=data.pop("branch"), **data
+                ),
             ),
         )
         if customer is None:

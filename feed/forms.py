@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from idempotency.forms import SubmissionKeyMixin
+
 from .models import Kind, Load
 from .selectors import LoadFilters
 from .services import UPLOAD_SUFFIXES
@@ -13,7 +15,7 @@ from .services import UPLOAD_SUFFIXES
 DATE_WIDGET = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 
-class UploadForm(forms.Form):
+class UploadForm(SubmissionKeyMixin, forms.Form):
     file = forms.FileField(
         label=_("File"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(UPLOAD_SUFFIXES)}),

@@ -15,6 +15,7 @@ from crm_site.excel import xlsx_response
 from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form, as_text
 from customers.exports import export_logged
+from idempotency.services import submit_once
 from organisation import access
 from organisation.permissions import RoleRequiredMixin
 
@@ -66,8 +67,13 @@ class LoadUploadView(FeedPage, View):
         if form.is_valid():
             d = form.cleaned_data
             try:
-                load = services.upload_start(
-                    actor=request.user, uploaded_file=d["file"], kind=d["kind"], business_date=d["business_date"]
+                load = submit_once(
+                    actor=request.user,
+                    key=form.posted_key,
+                    model=Load,
+                    create=lambda: services.upload_start(
+                        actor=request.user, uploaded_file=d["file"], kind=d["kind"], business_date=d["business_date"]
+                    ),
                 )
             except ValidationError as e:
                 apply_to_form(form, e)

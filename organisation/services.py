@@ -12,6 +12,8 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from idempotency.services import submission_keys_purge
+
 from . import access
 from .models import PATH_STEP, Branch, Staff
 
@@ -140,11 +142,19 @@ SIGN_IN_RECORD_RETENTION = timedelta(days=180)
 
 @transaction.atomic
 def sign_in_records_purge() -> dict:
-    """Delete expired sessions, and sign-in attempt records older than the retention period (180 days)."""
+    """Delete expired sessions, sign-in attempt records older than the retention period (180 days), and the
+    submission keys of create forms older than theirs (a week)."""
     now = timezone.now()
     cutoff = now - SIGN_IN_RECORD_RETENTION
     sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
     attempts, _ = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()
     failures, _ = AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()
     logs, _ = AccessLog.objects.filter(attempt_time__lt=cutoff).delete()
-    return {"sessions": sessions, "attempts": attempts, "failure_logs": failures, "access_logs": logs}
+    keys = submission_keys_purge(now)
+    return {
+        "sessions": sessions,
+        "attempts": attempts,
+        "failure_logs": failures,
+        "access_logs": logs,
+        "submission_keys": keys,
+    }

@@ -4,11 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.widgets import LocalDateTimeInput
 from customers.models import Product
+from idempotency.forms import SubmissionKeyMixin
 
 from .models import Handover, Interaction
 
 
-class InteractionForm(forms.Form):
+class InteractionForm(SubmissionKeyMixin, forms.Form):
     """The quick log: a phone-sized form with sensible defaults (now, visit, maintenance)."""
 
     channel = forms.ChoiceField(
@@ -41,14 +42,14 @@ class InteractionForm(forms.Form):
             self.initial["occurred_at"] = timezone.localtime().replace(second=0, microsecond=0)
 
 
-class RatingForm(forms.Form):
+class RatingForm(SubmissionKeyMixin, forms.Form):
     score = forms.TypedChoiceField(
         label=_("Score"), coerce=int, choices=[(i, "★" * i) for i in range(5, 0, -1)], widget=forms.RadioSelect
     )
     comment = forms.CharField(label=_("Comment"), required=False, max_length=300)
 
 
-class ReassignmentForm(forms.Form):
+class ReassignmentForm(SubmissionKeyMixin, forms.Form):
     to_staff = forms.ModelChoiceField(label=_("New RM"), queryset=None)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
 
@@ -64,7 +65,7 @@ class LeavingForm(forms.Form):
     )
 
 
-class HandoverForm(forms.Form):
+class HandoverForm(SubmissionKeyMixin, forms.Form):
     targets = forms.ModelMultipleChoiceField(
         label=_("Receiving RMs"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
@@ -77,7 +78,7 @@ class HandoverForm(forms.Form):
         self.fields["targets"].label_from_instance = lambda s: f"{s.name} · {s.branch.name}"
 
 
-class VisitPlanForm(forms.Form):
+class VisitPlanForm(SubmissionKeyMixin, forms.Form):
     planned_on = forms.DateField(
         label=_("Visit date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -106,7 +107,7 @@ class VisitReportLineForm(forms.Form):
     )
 
 
-class SecondaryForm(forms.Form):
+class SecondaryForm(SubmissionKeyMixin, forms.Form):
     staff = forms.ModelChoiceField(label=_("Secondary RM"), queryset=None)
     reason = forms.CharField(label=_("Reason"), max_length=200)
 

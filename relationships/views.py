@@ -17,6 +17,7 @@ from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form, as_text
 from customers.exports import export_logged
 from customers.selectors import customer_get_visible, customers_visible_to
+from idempotency.services import submit_once
 from organisation import access
 from organisation.models import Staff
 from organisation.permissions import RoleRequiredMixin
@@ -33,7 +34,7 @@ from .forms import (
     VisitPlanForm,
     VisitReportLineForm,
 )
-from .models import Assignment, Handover, ReassignmentRequest, VisitPlan
+from .models import Assignment, Handover, Interaction, ReassignmentRequest, SatisfactionRating, VisitPlan
 
 # ----------------------------------------------------------------------------------------------------------------
 # RM workspace
@@ -129,7 +130,12 @@ class InteractionCreateView(RoleRequiredMixin, View):
         form = InteractionForm(request.POST)
         if form.is_valid():
             try:
-                interaction = services.interaction_log(actor=request.user, customer=customer, **form.cleaned_data)
+                interaction = submit_once(
+                    actor=request.user,
+                    key=form.posted_key,
+                    model=Interaction,
+                    create=lambda: services.interaction_log(actor=request.user, customer=customer, **form.cleaned_data),
+                )
             except ValidationError as e:
                 apply_to_form(form, e)
             else:
@@ -213,7 +219,12 @@ class RatingCreateView(RoleRequiredMixin, View):
             messages.error(request, _("Choose a score from 1 to 5."))
         else:
             try:
-                services.rating_record(actor=request.user, customer=customer, **form.cleaned_data)
+                submit_once(
+                    actor=request.user,
+                    key=form.posted_key,
+                    model=SatisfactionRating,
+                    create=lambda: services.rating_record(actor=request.user, customer=customer, **form.cleaned_data),
+                )
             except (ValidationError, PermissionDenied) as e:
                 messages.error(request, as_text(e) if isinstance(e, ValidationError) else str(e))
             else:
@@ -241,7 +252,14 @@ class SecondaryAssignView(RoleRequiredMixin, View):
                 if not form.is_valid():
                     messages.error(request, _("Choose an RM and give a reason."))
                 else:
-                    services.assignment_add_secondary(actor=request.user, customer=customer, **form.cleaned_data)
+                    submit_once(
+                        actor=request.user,
+                        key=form.posted_key,
+                        model=Assignment,
+                        create=lambda: services.assignment_add_secondary(
+                            actor=request.user, customer=customer, **form.cleaned_data
+                        ),
+                    )
                     messages.success(request, _("Secondary RM added."))
         except ValidationError as e:
             messages.error(request, as_text(e))
@@ -280,8 +298,13 @@ class ReassignmentCreateView(RoleRequiredMixin, View):
         form = ReassignmentForm(request.POST, rm_choices=rms_visible_to(request.user))
         if form.is_valid():
             try:
-                reassignment = services.reassignment_request(
-                    actor=request.user, customers=customers, **form.cleaned_data
+                reassignment = submit_once(
+                    actor=request.user,
+                    key=form.posted_key,
+                    model=ReassignmentRequest,
+                    create=lambda: services.reassignment_request(
+                        actor=request.user, customers=customers, **form.cleaned_data
+                    ),
                 )
             except ValidationError as e:
                 apply_to_form(form, e)
@@ -442,12 +465,17 @@ class HandoverCreateView(RoleRequiredMixin, View):
         form = self.form(request, request.POST)
         if form.is_valid():
             try:
-                handover = services.handover_start(
+                handover = submit_once(
                     actor=request.user,
-                    leaver=leaver,
-                    targets=list(form.cleaned_data["targets"]),
-                    method=form.cleaned_data["method"],
-                    note=form.cleaned_data["note"],
+                    key=form.posted_key,
+                    model=Handover,
+                    create=lambda: services.handover_start(
+                        actor=request.user,
+                        leaver=leaver,
+                        targets=list(form.cleaned_data["targets"]),
+                        method=form.cleaned_data["method"],
+                        note=form.cleaned_data["note"],
+                    ),
                 )
             except ValidationError as e:
                 apply_to_form(form, e)
@@ -572,12 +600,17 @@ class VisitPlanCreateView(RoleRequiredMixin, View):
             submit = "submit" in request.POST
             create = services.visit_plan_create_and_submit if submit else services.visit_plan_create
             try:
-                plan = create(
+                plan = submit_once(
                     actor=request.user,
-                    planned_on=data["planned_on"],
-                    customers=list(data["customers"]),
-                    purpose=data["purpose"],
-                    preparation=data["preparation"],
+                    key=form.posted_key,
+                    model=VisitPlan,
+                    create=lambda: create(
+                        actor=request.user,
+                        planned_on=data["planned_on"],
+                        customers=list(data["customers"]),
+                        purpose=data["purpose"],
+                        preparation=data["preparation"],
+                    ),
                 )
             except ValidationError as e:
                 apply_to_form(form, e)

@@ -59,7 +59,7 @@ NEW_APP_LABELS = {
     "rmdayfigures": "dashboards",
     "uncoveredcustomer": "dashboards",
 }
-NEW_APPS = ("organisation", "notifications", "reminders", "dashboards", "feed", "scheduling")
+NEW_APPS = ("organisation", "notifications", "reminders", "dashboards", "feed", "scheduling", "idempotency")
 # The migrations added since the old head: the move (state-only, but for the content types and periodic tasks),
 # then the data feed's (customers' new fields and models, the asset snapshots partitioned by month, two jobs, and
 # the feed app).
@@ -81,6 +81,7 @@ NEW_MIGRATIONS = {
     ("scheduling", "0001_initial"),
     ("scheduling", "0002_schedule"),
     ("complaints", "0005_same_matter_and_text_limits"),
+    ("idempotency", "0001_initial"),
 }
 # The models added since the old head: each gains a content type and Django's four default permissions.
 NEW_MODELS = {
@@ -89,6 +90,7 @@ NEW_MODELS = {
     ("customers", "largetransaction"),
     ("customers", "lifecyclerules"),
     ("scheduling", "jobrun"),
+    ("idempotency", "submissionkey"),
 }
 # The periodic tasks added since the old head (name: Celery task).
 NEW_TASKS = {
