@@ -243,6 +243,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 
+# Personal information out of URLs, and sessions with an absolute lifetime (docs/security.md).
+# A search term lives this long in the session behind its token (customers.search).
+SEARCH_TERM_SECONDS = env.int("SEARCH_TERM_SECONDS", default=15 * 60)
+
 # --------------------------------------------------------------------------------------------------------------
 # Transport security: on unless DEBUG. Behind a TLS-terminating proxy, set SECURE_PROXY_SSL_HEADER.
 # --------------------------------------------------------------------------------------------------------------
