@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import access
-from .models import PATH_STEP, Branch, Staff
+from .models import PATH_STEP, Branch, SignInRecord, Staff
 
 User = get_user_model()
 
@@ -147,4 +147,30 @@ def sign_in_records_purge() -> dict:
     attempts, _ = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()
     failures, _ = AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()
     logs, _ = AccessLog.objects.filter(attempt_time__lt=cutoff).delete()
-    return {"sessions": sessions, "attempts": attempts, "failure_logs": failures, "access_logs": logs}
+    sign_ins, _ = SignInRecord.objects.filter(at__lt=cutoff).delete()
+    return {
+        "sessions": sessions,
+        "attempts": attempts,
+        "failure_logs": failures,
+        "access_logs": logs,
+        "sign_in_log": sign_ins,
+    }
+
+
+def sign_in_record(
+    event: str, *, username: str, ip_address: str | None, user_agent: str, outcome: str, user=None
+) -> SignInRecord:
+    """One line of the sign-in log: the username as typed (bounded), the user it names if any, never a password.
+    No actor: the sign-in flow itself writes it (organisation.receivers)."""
+    username = (username or "")[:150]
+    if user is None and username:
+        user = User.objects.filter(username=username).first()
+    return SignInRecord.objects.create(
+        at=timezone.now(),
+        event=event,
+        username=username,
+        user=user,
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:255],
+        outcome=outcome[:200],
+    )
