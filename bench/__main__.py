@@ -119,7 +119,7 @@ def measure_pages(scale, env, *, only, page_filter, requests, out, page_seconds=
     if not targets:
         return
     with http.gunicorn(env, log=log) as port:
-        sessions, load_cookies = {}, {}
+        sessions, load_sessions = {}, {}
         for login in sorted({page.login for page, _, _ in targets}):
             sessions[login] = http.Session(port)
             sessions[login].login(login, settings.DEMO_PASSWORD)
@@ -127,10 +127,12 @@ def measure_pages(scale, env, *, only, page_filter, requests, out, page_seconds=
             for _ in range(4):
                 s = http.Session(port)
                 s.login(login, settings.DEMO_PASSWORD)
-                extra.append(s.cookie_header)
-            load_cookies[login] = extra
+                extra.append(s)
+            load_sessions[login] = extra
         for page, path, base in targets:
             session = sessions[page.login]
+            searched = path
+            path = session.searched(path)  # a search term goes through its token step first
             for _ in range(5):  # warm-up: connections, caches, the first compile of templates
                 http.fetch(session, path)
             samples, started = [], time.monotonic()
@@ -163,10 +165,10 @@ def measure_pages(scale, env, *, only, page_filter, requests, out, page_seconds=
                 row["ok"] = status == 200 and row["p95"] <= base["budget"] and (pin is None or row["queries"] <= pin)
                 out(row)
             if "load" in only:
+                extra = load_sessions[page.login]
+                paths, cookies = [s.searched(searched) for s in extra], [s.cookie_header for s in extra]
                 for connections in (8, 32):
-                    result = http.wrk(
-                        port, path, load_cookies[page.login], connections=connections, seconds=scale.load_seconds
-                    )
+                    result = http.wrk(port, paths, cookies, connections=connections, seconds=scale.load_seconds)
                     out({"name": page.name, "kind": "load", "login": page.login, "concurrency": connections,
                          "seconds": scale.load_seconds, **result})  # fmt: skip
 

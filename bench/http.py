@@ -120,6 +120,17 @@ class Session:
         if response.status != 302 or "sessionid" not in self.cookies:
             raise SystemExit(f"bench: sign-in of {username} failed (HTTP {response.status})")
 
+    def searched(self, path: str) -> str:
+        """A page searched by a term (``?q=``) is reached as a user reaches it: the term goes through the search
+        step (customers.search) and the page is read by the token it redirects to, which belongs to this session.
+        Other paths are returned as they are."""
+        if "q=" not in path.partition("?")[2]:
+            return path
+        response, _ = self.request("GET", path)
+        if response.status != 303:
+            return path
+        return response.headers["Location"]
+
 
 @dataclass
 class Sample:
@@ -156,10 +167,12 @@ def percentile(values: list[float], p: float) -> float:
 
 WRK_SCRIPT = """
 local cookies = {%(cookies)s}
+local paths = {%(paths)s}
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("GET", %(path)s, {["Cookie"] = cookies[(n %% #cookies) + 1]})
+  local i = (n %% #cookies) + 1
+  return wrk.format("GET", paths[i], {["Cookie"] = cookies[i]})
 end
 """
 
@@ -174,12 +187,20 @@ def _wrk_ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def wrk(port: int, path: str, cookies: list[str], *, connections: int, seconds: int) -> dict:
-    """A wrk run: ``connections`` concurrent clients for ``seconds``, rotating over signed-in sessions."""
+def wrk(port: int, path: str | list[str], cookies: list[str], *, connections: int, seconds: int) -> dict:
+    """A wrk run: ``connections`` concurrent clients for ``seconds``, rotating over signed-in sessions (and, when
+    ``path`` is a list, each session's own path: a search token belongs to its session)."""
+    paths = path if isinstance(path, list) else [path] * len(cookies)
     if shutil.which("wrk") is None:
         return {"error": "wrk not installed"}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_SCRIPT % {"cookies": ", ".join(_lua_string(c) for c in cookies), "path": _lua_string(path)})
+        f.write(
+            WRK_SCRIPT
+            % {
+                "cookies": ", ".join(_lua_string(c) for c in cookies),
+                "paths": ", ".join(_lua_string(p) for p in paths),
+            }
+        )
         script = f.name
     try:
         out = subprocess.run(

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +15,7 @@ from crm_site.actions import Action
 from crm_site.excel import xlsx_response
 from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form
+from customers import search
 from customers.exports import export_logged
 from customers.selectors import customers_visible_to, search_condition
 from idempotency.services import submit_once
@@ -26,15 +28,16 @@ from . import forms, permissions, rules, selectors, services
 from .models import Complaint, ComplaintExtension
 
 
-class ComplaintListView(RoleRequiredMixin, TemplateView):
-    """Complaints in the user's scope (an RM: those they handle), with filters and deadline badges."""
+class ComplaintListView(RoleRequiredMixin, search.TokenSearchMixin, TemplateView):
+    """Complaints in the user's scope (an RM: those they handle), with filters and deadline badges. The filter
+    form posts; its search term (a complainant's name) goes through ``customers.search``, never the URL."""
 
     template_name = "complaints/complaint_list.html"
     allowed_roles = EVERY_ROLE
     per_page = 30
 
     def get_context_data(self, **kwargs):
-        form = forms.ComplaintFilterForm(self.request.GET or None, user=self.request.user)
+        form = forms.ComplaintFilterForm(self.search_query or None, user=self.request.user)
         filters = form.filters() if form.is_bound else selectors.ComplaintFilters()
         now = timezone.now()
         complaints = selectors.complaint_list(self.request.user, filters, now)
@@ -47,6 +50,15 @@ class ComplaintListView(RoleRequiredMixin, TemplateView):
             now=now,
             **kwargs,
         )
+
+
+class IntakeCustomerSearchView(RoleRequiredMixin, View):
+    """Intake's customer search posts here: back to intake with the term behind a token (``customers.search``)."""
+
+    allowed_roles = access.COMPLAINT_MANAGERS
+
+    def post(self, request):
+        return search.redirect_with_token(request, request.POST, to=reverse("complaints:complaint-create"))
 
 
 class ComplaintCreateView(RoleRequiredMixin, View):
@@ -83,7 +95,8 @@ class ComplaintCreateView(RoleRequiredMixin, View):
         return rows
 
     def render_form(self, request, form, customer, status=200):
-        q = (request.GET.get("q") or "").strip()[:40]
+        # The customer search posts to IntakeCustomerSearchView; the URL carries a token, never the term.
+        q = (search.term_of(request) or "").strip()[:40]
         matches = []
         if q and customer is None:
             matches = list(
@@ -97,6 +110,11 @@ class ComplaintCreateView(RoleRequiredMixin, View):
         return render(request, self.template_name, context, status=status)
 
     def get(self, request):
+        response = search.legacy_redirect(request)
+        if response is None and search.term_of(request) is None:
+            response = search.without_token(request)
+        if response is not None:
+            return response
         customer = self.customer(request)
         form = self.intake_form(request, customer)
         form.initial["customer"] = customer.pk if customer else None

@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "organisation.middleware.ActiveStaffMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "organisation.middleware.SessionLifetimeMiddleware",  # the absolute session lifetime (docs/security.md)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -293,6 +294,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# Personal information out of URLs, and sessions with an absolute lifetime (docs/security.md).
+# A search term lives this long in the session behind its token (customers.search).
+SEARCH_TERM_SECONDS = env.int("SEARCH_TERM_SECONDS", default=15 * 60)
+# A session ends this long after its sign-in, however active (organisation.middleware.SessionLifetimeMiddleware).
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
+# The lock page says how long the lock lasts and when it ends (organisation.views.locked_out).
+AXES_LOCKOUT_CALLABLE = "organisation.views.locked_out"
 
 # --------------------------------------------------------------------------------------------------------------
 # Transport security: on unless DEBUG. Behind a TLS-terminating proxy, set SECURE_PROXY_SSL_HEADER.

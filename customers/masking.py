@@ -41,8 +41,15 @@ def mask_name(value: str) -> str:
     return value[0] + "*"
 
 
+def _compact(term: str) -> str:
+    """The term without the spaces, hyphens and a leading +86 people type in numbers (138-0013-8000)."""
+    term = "".join(term.split()).replace("-", "")
+    return term[3:] if term.startswith("+86") else term
+
+
 def looks_sensitive(term: str) -> bool:
     """Whether a search term looks like a mobile, ID or account number (and must be masked in logs)."""
+    term = _compact(term)
     digits = term.replace("X", "").replace("x", "")
     return digits.isdigit() and len(term) >= 7
 
@@ -51,6 +58,7 @@ def mask_search_term(term: str) -> str:
     """A search term as it may be written to a log: a number-like term is masked by the pattern it matches."""
     if not looks_sensitive(term):
         return term
+    term = _compact(term)
     if len(term) == 11:
         return mask_mobile(term)
     return mask_id_number(term)

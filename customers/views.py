@@ -14,7 +14,7 @@ from idempotency.services import submit_once
 from organisation import access
 from organisation.permissions import RoleRequiredMixin
 
-from . import exports, panels, selectors, services
+from . import exports, panels, search, selectors, services
 from .forms import CustomerFilterForm, RevealForm, customer_form_class, initial_from
 from .models import Customer
 from .permissions import revealable_fields
@@ -24,13 +24,15 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-class CustomerListView(RoleRequiredMixin, TemplateView):
+class CustomerListView(RoleRequiredMixin, search.TokenSearchMixin, TemplateView):
+    """The filter form posts (the search term goes through ``customers.search``); the filters stay in the URL."""
+
     template_name = "customers/customer_list.html"
     allowed_roles = access.EVERY_ROLE
     per_page = 50
 
     def get_context_data(self, **kwargs):
-        form = CustomerFilterForm(self.request.GET or None, user=self.request.user)
+        form = CustomerFilterForm(self.search_query or None, user=self.request.user)
         customers = selectors.customer_list(
             self.request.user, form.filters() if form.is_bound else selectors.CustomerFilters()
         )
@@ -46,7 +48,13 @@ class CustomerExportView(RoleRequiredMixin, View):
     allowed_roles = access.PORTFOLIO_ROLES
 
     def get(self, request):
-        form = CustomerFilterForm(request.GET or None, user=request.user)
+        response = search.legacy_redirect(request)
+        if response is not None:
+            return response
+        query = search.query_of(request)
+        if query is None:  # the search has expired: back to the list, which says so
+            return search.without_token(request, to=reverse("customers:customer-list"))
+        form = CustomerFilterForm(query or None, user=request.user)
         filters = form.filters() if form.is_bound else selectors.CustomerFilters()
         customers = selectors.customer_list(request.user, filters)
         limit = settings.EXPORT_MAX_ROWS

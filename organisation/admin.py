@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import Branch, Staff
+from .models import Branch, SignInRecord, Staff
 
 
 class ServiceAdminMixin:
@@ -139,3 +139,26 @@ class StaffAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     def mark_left(self, request, queryset):
         for staff in queryset.filter(status=Staff.Status.ACTIVE):
             services.staff_mark_left(actor=request.user, staff=staff)
+
+
+@admin.register(SignInRecord)
+class SignInRecordAdmin(admin.ModelAdmin):
+    """The sign-in log, read-only: nobody adds, changes or deletes a line (the nightly job purges after 180 days).
+    Django admin is open to administrators only."""
+
+    list_display = ("at", "event", "username", "user", "ip_address", "outcome")
+    list_filter = ("event", "at")
+    search_fields = ("username", "ip_address")
+    date_hierarchy = "at"
+    list_select_related = ("user",)
+    readonly_fields = ("at", "event", "username", "user", "ip_address", "user_agent", "outcome")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -173,3 +173,39 @@ class Staff(models.Model):
     @property
     def sees_everything(self) -> bool:
         return self.role == self.Role.ADMIN
+
+
+class SignInRecord(models.Model):
+    """The sign-in log (OWASP ASVS 7.2.1, 7.2.2): every success, failure, lock and unlock, kept for 180 days
+    (``services.sign_in_records_purge``) whatever happens to django-axes' attempt records, which a lock's expiry
+    or a reset deletes. Written by ``organisation.receivers``; read-only in Django admin. Never the password."""
+
+    class Event(models.TextChoices):
+        SUCCESS = "success", _("signed in")
+        FAILURE = "failure", _("failed")
+        LOCKED = "locked", _("locked")
+        UNLOCKED = "unlocked", _("unlocked")
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    event = models.CharField(_("event"), max_length=10, choices=Event.choices)
+    username = models.CharField(_("username as typed"), max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=255, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in record")
+        verbose_name_plural = _("sign-in log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["username", "-at"], name="signin_username_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_event_display()}"

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from idempotency.services import submission_keys_purge
 
 from . import access
-from .models import PATH_STEP, Branch, Staff
+from .models import PATH_STEP, Branch, SignInRecord, Staff
 
 User = get_user_model()
 
@@ -142,7 +142,8 @@ SIGN_IN_RECORD_RETENTION = timedelta(days=180)
 
 @transaction.atomic
 def sign_in_records_purge() -> dict:
-    """Delete expired sessions, sign-in attempt records older than the retention period (180 days), and the
+    """Delete expired sessions, sign-in attempt records and sign-in log lines older than the retention period
+    (180 days), and the
     submission keys of create forms older than theirs (a week)."""
     now = timezone.now()
     cutoff = now - SIGN_IN_RECORD_RETENTION
@@ -151,10 +152,31 @@ def sign_in_records_purge() -> dict:
     failures, _ = AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()
     logs, _ = AccessLog.objects.filter(attempt_time__lt=cutoff).delete()
     keys = submission_keys_purge(now)
+    sign_ins, _ = SignInRecord.objects.filter(at__lt=cutoff).delete()
     return {
         "sessions": sessions,
         "attempts": attempts,
         "failure_logs": failures,
         "access_logs": logs,
         "submission_keys": keys,
+        "sign_in_log": sign_ins,
     }
+
+
+def sign_in_record(
+    event: str, *, username: str, ip_address: str | None, user_agent: str, outcome: str, user=None
+) -> SignInRecord:
+    """One line of the sign-in log: the username as typed (bounded), the user it names if any, never a password.
+    No actor: the sign-in flow itself writes it (organisation.receivers)."""
+    username = (username or "")[:150]
+    if user is None and username:
+        user = User.objects.filter(username=username).first()
+    return SignInRecord.objects.create(
+        at=timezone.now(),
+        event=event,
+        username=username,
+        user=user,
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:255],
+        outcome=outcome[:200],
+    )

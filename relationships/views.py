@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 from crm_site.actions import Action, run_posted
 from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form, as_text
+from customers import search
 from customers.exports import export_logged
 from customers.selectors import customer_get_visible, customers_visible_to
 from idempotency.services import submit_once
@@ -41,14 +42,15 @@ from .models import Assignment, Handover, Interaction, ReassignmentRequest, Sati
 # ----------------------------------------------------------------------------------------------------------------
 
 
-class MyCustomersView(RoleRequiredMixin, TemplateView):
-    """我的客户: the RM's portfolio, the longest without contact first, with the quick log on every row."""
+class MyCustomersView(RoleRequiredMixin, search.TokenSearchMixin, TemplateView):
+    """我的客户: the RM's portfolio, the longest without contact first, with the quick log on every row.
+    The search posts its term (``customers.search``): the URL carries a token, never the term."""
 
     template_name = "relationships/my_customers.html"
     allowed_roles = access.RMS
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")[:40]
+        q = self.search_query.get("q", "")[:40]
         sort = self.request.GET.get("sort", "contact")
         page = paginate(selectors.portfolio_of(self.request.user, q=q, sort=sort), self.request.GET.get("page"), 50)
         return super().get_context_data(

@@ -66,6 +66,7 @@ NEW_APPS = ("organisation", "notifications", "reminders", "dashboards", "feed", 
 NEW_MIGRATIONS = {
     ("organisation", "0001_initial"),
     ("organisation", "0002_moved_models_data"),
+    ("organisation", "0003_sign_in_log"),
     ("notifications", "0001_initial"),
     ("reminders", "0001_initial"),
     ("dashboards", "0001_initial"),
@@ -91,6 +92,7 @@ NEW_MODELS = {
     ("customers", "lifecyclerules"),
     ("scheduling", "jobrun"),
     ("idempotency", "submissionkey"),
+    ("organisation", "signinrecord"),
 }
 # The periodic tasks added since the old head (name: Celery task).
 NEW_TASKS = {

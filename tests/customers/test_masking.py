@@ -28,3 +28,18 @@ def test_sensitive_search_terms_are_recognised():
     assert masking.looks_sensitive("11010519491231002X")
     assert not masking.looks_sensitive("张三")
     assert not masking.looks_sensitive("1234")
+
+
+@pytest.mark.parametrize(
+    ("term", "logged"),
+    [
+        ("13800138000", "138****8000"),
+        ("138-0013-8000", "138****8000"),  # as people type it
+        ("138 0013 8000", "138****8000"),
+        ("+86 138 0013 8000", "138****8000"),
+        ("11010519491231002X", "110***********002X"),
+        ("王西", "王西"),
+    ],
+)
+def test_a_search_term_is_masked_before_it_is_logged(term, logged):
+    assert masking.mask_search_term(term) == logged
