@@ -143,8 +143,7 @@ SIGN_IN_RECORD_RETENTION = timedelta(days=180)
 @transaction.atomic
 def sign_in_records_purge() -> dict:
     """Delete expired sessions, sign-in attempt records and sign-in log lines older than the retention period
-    (180 days), and the
-    submission keys of create forms older than theirs (a week)."""
+    (180 days), and the submission keys of create forms older than theirs (a week)."""
     now = timezone.now()
     cutoff = now - SIGN_IN_RECORD_RETENTION
     sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
