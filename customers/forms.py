@@ -1,10 +1,13 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crm_site import text_limits
 from crm_site.widgets import LongSelect
 from organisation.models import Staff
 from organisation.selectors import branch_filter_choices, branches_visible_to, staff_of, staff_visible_to
 
+from . import validators
 from .models import AccessLog, Customer, RiskLevel, Segment
 from .selectors import SORTS, CustomerFilters
 
@@ -100,7 +103,13 @@ class CustomerBaseForm(forms.Form):
     mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     tags = TagsField(label=_("Tags"), required=False, help_text=_("separate with commas"))
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=text_limits.NOTE,
+        error_messages=text_limits.ERRORS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, user, instance: Customer | None = None, **kwargs):
         self.instance = instance
@@ -168,6 +177,36 @@ class IndividualCustomerForm(CustomerBaseForm):
             self.fields["id_number"].help_text = _("Now %(masked)s. Leave empty to keep it.") % {
                 "masked": self.instance.id_number_masked or "—"
             }
+
+    def clean_birth_date(self):
+        value = self.cleaned_data.get("birth_date")
+        return validators.validate_birth_date(value) if value else value
+
+    def clean_risk_assessed_on(self):
+        value = self.cleaned_data.get("risk_assessed_on")
+        return validators.validate_risk_assessed_on(value) if value else value
+
+    def clean(self):
+        """The age rule holds for the birth date an ID number carries too (the number itself may be valid: GB 11643
+        sets no earliest year). A number that is not valid is left to the service, which says why."""
+        data = super().clean()
+        birth = validators.id_birth_date(data.get("id_type") or "", data.get("id_number") or "")
+        if birth is not None:
+            try:
+                validators.validate_birth_date(birth)
+            except ValidationError:
+                self.add_error(
+                    "id_number",
+                    ValidationError(
+                        _(
+                            "The birth date in this ID number (%(date)s) makes the customer older than %(max)s "
+                            "years; please check the number."
+                        ),
+                        code="age_implausible",
+                        params={"date": birth.isoformat(), "max": validators.MAX_AGE},
+                    ),
+                )
+        return data
 
     def service_fields(self) -> dict:
         from .services import UNCHANGED
