@@ -325,3 +325,34 @@ def test_sign_in_forms_answer_bad_input_with_a_form_error(org, client, path):
     username = "hq_admin" if path.startswith("/admin/") else "rm_west"
     response = client.post(path, {"username": username, "password": TEST_PASSWORD})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("west_officer", "/complaints/new/?q=%E7%8E%8B%00"),
+        ("rm_west", "/my/customers/?q=%E7%8E%8B%00"),
+        ("admin", "/admin/customers/customer/?kind__exact=individual%00"),
+        ("admin", "/admin/organisation/staff/?role__exact=%00rm&q=rm_west%00"),
+    ],
+)
+def test_a_nul_in_a_filter_is_dropped_and_the_filter_still_works(org, book, client, role, path):
+    """These were server errors ("A string literal cannot contain NUL"); the filter now runs without the NUL."""
+    client.force_login(getattr(org, role).user)
+    response = client.get(path)
+    assert response.status_code == 200
+    if role == "admin" and "staff" in path:
+        assert org.rm_west.name in response.content.decode() and org.rm_east.name not in response.content.decode()
+    elif "my/customers" in path:
+        assert book.west.name in response.content.decode()  # 王 without the NUL still finds 王西甲
+
+
+@pytest.mark.parametrize("length", [151, 256, 100_000])
+def test_a_username_longer_than_any_account_is_a_wrong_login(org, client, length):
+    """Over 255 characters django-axes failed to record the attempt: a server error."""
+    from axes.models import AccessAttempt
+
+    response = client.post(reverse("login"), {"username": "x" * length, "password": "wrong"})
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()
+    assert not AccessAttempt.objects.filter(username__startswith="xxx").exists()
