@@ -178,13 +178,23 @@ class IndividualCustomerForm(CustomerBaseForm):
                 "masked": self.instance.id_number_masked or "—"
             }
 
+    def _typed(self, name: str):
+        """The date typed in the field, or None when it is empty or is the record's own (an edit posts the stored
+        date back: a customer assessed eleven years ago can still have their address changed)."""
+        value = self.cleaned_data.get(name)
+        if not value or (self.instance is not None and value == getattr(self.instance, name)):
+            return None
+        return value
+
     def clean_birth_date(self):
-        value = self.cleaned_data.get("birth_date")
-        return validators.validate_birth_date(value) if value else value
+        if value := self._typed("birth_date"):
+            validators.validate_birth_date(value)
+        return self.cleaned_data.get("birth_date")
 
     def clean_risk_assessed_on(self):
-        value = self.cleaned_data.get("risk_assessed_on")
-        return validators.validate_risk_assessed_on(value) if value else value
+        if value := self._typed("risk_assessed_on"):
+            validators.validate_risk_assessed_on(value)
+        return self.cleaned_data.get("risk_assessed_on")
 
     def clean(self):
         """The age rule holds for the birth date an ID number carries too (the number itself may be valid: GB 11643

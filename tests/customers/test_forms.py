@@ -199,3 +199,26 @@ def test_a_foreign_permanent_id_with_a_wrong_check_character_is_a_form_error(org
         response.content.decode()
     )
     assert not Customer.objects.exists()
+
+
+def test_an_edit_keeps_a_stored_date_the_rules_would_refuse_today(org, book, login):
+    """The rules judge what is typed: a customer assessed eleven years ago can still have their address changed
+    (the form posts the stored date back), and the old assessment stays expired."""
+    Customer.objects.filter(pk=book.west2.pk).update(risk_level="C3", risk_assessed_on=date(2015, 1, 5))
+    url = reverse("customers:customer-update", args=[book.west2.pk])
+    data = individual(name="李西乙", id_number="", mobile="", address="新地址", risk_level="C3",
+                      risk_assessed_on="2015-01-05", birth_date=str(book.west2.birth_date))  # fmt: skip
+    with time_machine.travel(TODAY):
+        response = login(org.rm_west2).post(url, data)
+        assert response.status_code == 302
+        book.west2.refresh_from_db()
+        assert book.west2.address == "新地址" and book.west2.risk_expired
+        # a changed date is judged
+        response = login(org.rm_west2).post(url, data | {"risk_assessed_on": "2015-01-06"})
+    assert response.status_code == 200
+    assert (
+        message(
+            "A risk assessment more than %(years)s years old cannot be recorded; assess the customer again.", years=10
+        )
+        in response.content.decode()
+    )
