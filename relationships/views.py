@@ -36,7 +36,7 @@ from .forms import (
     VisitPlanForm,
     VisitReportLineForm,
 )
-from .models import Assignment, ReassignmentRequest, VisitPlan
+from .models import Assignment, Handover, ReassignmentRequest, VisitPlan
 
 # ----------------------------------------------------------------------------------------------------------------
 # RM workspace
@@ -480,12 +480,12 @@ class HandoverListView(RoleRequiredMixin, TemplateView):
         )
 
 
-def _handover_distribute(actor, handover, data):
+def _handover_distribute(actor, handover: Handover, data):
     method = _valid(HandoverDistributeForm(data))["method"]
     return services.handover_distribute(actor=actor, handover=handover, method=method or None)
 
 
-def _handover_assign(actor, handover, data):
+def _handover_assign(actor, handover: Handover, data):
     """Move one line to another receiving RM (over htmx: no page to redraw)."""
     form = HandoverAssignForm(data)
     if not form.is_valid():
