@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.admin_input import AdminInputMixin
+
 from .models import (
     Complaint,
     ComplaintAttachment,
@@ -51,7 +53,7 @@ class AttachmentInline(ReadOnlyInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(AdminInputMixin, admin.ModelAdmin):
     """Complaints change through the services (the state machine and the clock), so admin shows them and lets
     the classification be corrected; it neither adds nor deletes them."""
 

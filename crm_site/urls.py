@@ -6,16 +6,18 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from crm_site.views import HomeView
+from organisation.forms import AdminSignInForm, SignInForm
 
 admin.site.site_header = _("Branch CRM administration")
 admin.site.site_title = _("Branch CRM")
 admin.site.index_title = _("Administration")
+admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=SignInForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

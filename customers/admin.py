@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm_site.admin_input import AdminInputMixin
 from crm_site.pagination import CappedPaginator
 
 from . import lifecycle, services
@@ -19,7 +20,7 @@ from .models import (
 from .selectors import search_condition
 
 
-class BigTableAdmin(admin.ModelAdmin):
+class BigTableAdmin(AdminInputMixin, admin.ModelAdmin):
     """For tables of millions of rows: no full COUNT(*) on each page load, a capped page count."""
 
     show_full_result_count = False

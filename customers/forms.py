@@ -1,11 +1,14 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crm_site import text_limits
 from crm_site.widgets import LongSelect
 from idempotency.forms import SubmissionKeyMixin
 from organisation.models import Staff
 from organisation.selectors import branch_filter_choices, branches_visible_to, staff_of, staff_visible_to
 
+from . import validators
 from .models import AccessLog, Customer, RiskLevel, Segment
 from .selectors import SORTS, CustomerFilters
 
@@ -101,7 +104,13 @@ class CustomerBaseForm(SubmissionKeyMixin, forms.Form):
     mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     tags = TagsField(label=_("Tags"), required=False, help_text=_("separate with commas"))
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=text_limits.NOTE,
+        error_messages=text_limits.ERRORS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, user, instance: Customer | None = None, **kwargs):
         self.instance = instance
@@ -169,6 +178,46 @@ class IndividualCustomerForm(CustomerBaseForm):
             self.fields["id_number"].help_text = _("Now %(masked)s. Leave empty to keep it.") % {
                 "masked": self.instance.id_number_masked or "—"
             }
+
+    def _typed(self, name: str):
+        """The date typed in the field, or None when it is empty or is the record's own (an edit posts the stored
+        date back: a customer assessed eleven years ago can still have their address changed)."""
+        value = self.cleaned_data.get(name)
+        if not value or (self.instance is not None and value == getattr(self.instance, name)):
+            return None
+        return value
+
+    def clean_birth_date(self):
+        if value := self._typed("birth_date"):
+            validators.validate_birth_date(value)
+        return self.cleaned_data.get("birth_date")
+
+    def clean_risk_assessed_on(self):
+        if value := self._typed("risk_assessed_on"):
+            validators.validate_risk_assessed_on(value)
+        return self.cleaned_data.get("risk_assessed_on")
+
+    def clean(self):
+        """The age rule holds for the birth date an ID number carries too (the number itself may be valid: GB 11643
+        sets no earliest year). A number that is not valid is left to the service, which says why."""
+        data = super().clean()
+        birth = validators.id_birth_date(data.get("id_type") or "", data.get("id_number") or "")
+        if birth is not None:
+            try:
+                validators.validate_birth_date(birth)
+            except ValidationError:
+                self.add_error(
+                    "id_number",
+                    ValidationError(
+                        _(
+                            "The birth date in this ID number (%(date)s) makes the customer older than %(max)s "
+                            "years; please check the number."
+                        ),
+                        code="age_implausible",
+                        params={"date": birth.isoformat(), "max": validators.MAX_AGE},
+                    ),
+                )
+        return data
 
     def service_fields(self) -> dict:
         from .services import UNCHANGED

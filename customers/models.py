@@ -10,10 +10,11 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm_site import text_limits
 from crm_site.lunar import lunar_month_day
 from organisation.models import Branch
 
-from . import masking, pii
+from . import masking, pii, validators
 
 
 class RiskLevel(models.TextChoices):
@@ -185,7 +186,7 @@ class Customer(models.Model):
     aum_as_of = models.DateField(_("AUM as of"), null=True, blank=True)
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, **text_limits.bounded(text_limits.NOTE))
 
     # Individuals
     id_type = models.CharField(_("ID type"), max_length=20, choices=IdType.choices, blank=True)
@@ -291,12 +292,7 @@ class Customer(models.Model):
     def age(self) -> int | None:
         if not self.birth_date:
             return None
-        today = timezone.localdate()
-        return (
-            today.year
-            - self.birth_date.year
-            - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
-        )
+        return validators.age_on(self.birth_date, timezone.localdate())
 
     @property
     def contact_overdue(self) -> bool:

@@ -1,6 +1,11 @@
-"""Validation of identifiers: GB 11643-1999 resident ID, GB 32100-2015 unified social credit code, mainland
-mobile numbers, and the other ID documents. Each function returns the normalised value or raises a
-ValidationError with a message for the form."""
+"""Validation of identifiers: GB 11643-1999 resident ID, the 2023 foreign permanent resident ID card, GB 32100-2015
+unified social credit code, mainland mobile numbers, and the other ID documents; and the plausibility of the dates
+a customer's record holds (birth date, risk assessment). Each function returns the normalised value or raises a
+ValidationError with a message for the form.
+
+An identifier is checked by its standard only: a resident ID number of someone born in 1880 is a valid number
+(GB 11643-1999's own example, 440524188001010014). Whether such a person can be a customer today is a separate rule
+of the customer form (``validate_birth_date``: an age over ``MAX_AGE`` years), with its own message."""
 
 import re
 from dataclasses import dataclass
@@ -45,9 +50,11 @@ def resident_id_check_char(first17: str) -> str:
 def parse_resident_id(value: str, today: date | None = None) -> ResidentId:
     """Validate an 18-digit resident ID number. Lowercase x is accepted and stored uppercase.
 
-    Legacy 15-digit numbers carry no check digit and were replaced by 2013: they are refused with a message
-    asking for the 18-digit number. ``today`` (default: the local date) bounds the birth date; a loader checking a
-    million numbers passes it once.
+    GB 11643-1999: a 6-digit address code (its first two digits a province-level code), the 8-digit birth date (a
+    real calendar date, not after ``today``), a 3-digit sequence code (its last digit odd for men, even for women)
+    and the ISO 7064 MOD 11-2 check character. Legacy 15-digit numbers carry no check digit and were replaced by
+    2013: they are refused with a message asking for the 18-digit number. ``today`` (default: the local date)
+    bounds the birth date; a loader checking a million numbers passes it once.
     """
     number = (value or "").strip().upper()
     if re.fullmatch(r"\d{15}", number):
@@ -59,36 +66,99 @@ def parse_resident_id(value: str, today: date | None = None) -> ResidentId:
         raise ValidationError(_("A resident ID number has 17 digits followed by a digit or X."), code="id_format")
     if number[:2] not in PROVINCES:
         raise ValidationError(_("The ID number does not start with a valid region code."), code="id_region")
+    birth = _birth_date_of(number, today)
+    _check_digit(number)
+    return ResidentId(number=number, birth_date=birth, gender="M" if int(number[16]) % 2 else "F")
+
+
+def _birth_date_of(number: str, today: date | None) -> date:
+    """Digits 7-14 of an 18-character ID number: a real calendar date, not after ``today``. GB 11643-1999 sets no
+    earliest year (its own example is born in 1880)."""
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError(_("The birth date inside the ID number is not a real date."), code="id_birth") from None
-    if birth > (today or timezone.localdate()) or birth.year < 1900:
-        raise ValidationError(_("The birth date inside the ID number is not plausible."), code="id_birth")
+    if birth > (today or timezone.localdate()):
+        raise ValidationError(_("The birth date inside the ID number is in the future."), code="id_birth_future")
+    return birth
+
+
+def _check_digit(number: str) -> None:
+    """ISO 7064 MOD 11-2 over the first 17 digits, as GB 11643-1999 specifies."""
     if resident_id_check_char(number[:17]) != number[17]:
         raise ValidationError(
             _("The ID number's check digit is wrong; please check the number for a typing error."), code="id_check"
         )
-    return ResidentId(number=number, birth_date=birth, gender="M" if int(number[16]) % 2 else "F")
 
 
-def validate_foreign_permanent(value: str) -> str:
-    """The 2023 foreign permanent resident ID card (外国人永久居留身份证): 18 characters beginning with 9, laid out
-    like the resident ID (birth date in digits 7-14) and checked with the GB 11643 algorithm."""
+def validate_foreign_permanent(value: str, today: date | None = None) -> str:
+    """The 2023 foreign permanent resident ID card (外国人永久居留身份证): 18 characters beginning with 9 (then the
+    issuing province's code and the 3-digit nationality code), laid out like the resident ID — the birth date in
+    digits 7-14, a real date not after ``today`` — and ending with the same ISO 7064 MOD 11-2 check character."""
     number = (value or "").strip().upper()
     if not re.fullmatch(r"9\d{16}[\dX]", number):
         raise ValidationError(
             _("A foreign permanent resident ID number has 18 characters and begins with 9."), code="fp_format"
         )
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        raise ValidationError(_("The birth date inside the ID number is not a real date."), code="id_birth") from None
-    if resident_id_check_char(number[:17]) != number[17]:
-        raise ValidationError(
-            _("The ID number's check digit is wrong; please check the number for a typing error."), code="id_check"
-        )
+    _birth_date_of(number, today)
+    _check_digit(number)
     return number
+
+
+def id_birth_date(id_type: str, value: str) -> date | None:
+    """The birth date an ID number carries (a resident ID or a foreign permanent resident ID), or None for another
+    document or a number that is not valid (its own validation says why)."""
+    try:
+        if id_type == "resident_id":
+            return parse_resident_id(value).birth_date
+        if id_type == "foreign_permanent":
+            return _birth_date_of(validate_foreign_permanent(value), None)
+    except ValidationError:
+        return None
+    return None
+
+
+# The plausibility of a customer's dates: rules of the customer form, not of the identifiers.
+MAX_AGE = 120  # years: an older customer is a typing error (the oldest documented person lived to 122)
+RISK_ASSESSMENT_MAX_YEARS = 10  # an assessment is valid for a year; one older than this is a typing error
+
+
+def age_on(birth_date: date, today: date) -> int:
+    """Whole years from ``birth_date`` to ``today`` (the birthday counts from its day)."""
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def validate_birth_date(value: date, today: date | None = None) -> date:
+    """A birth date not after today and no more than MAX_AGE years ago."""
+    today = today or timezone.localdate()
+    if value > today:
+        raise ValidationError(_("The birth date cannot be in the future."), code="birth_future")
+    if age_on(value, today) > MAX_AGE:
+        raise ValidationError(
+            _("That makes the customer older than %(max)s years; please check the birth date."),
+            code="age_implausible",
+            params={"max": MAX_AGE},
+        )
+    return value
+
+
+def validate_risk_assessed_on(value: date, today: date | None = None) -> date:
+    """The date of a risk assessment: today or earlier (a later date would extend its validity), and no more
+    than RISK_ASSESSMENT_MAX_YEARS years ago."""
+    today = today or timezone.localdate()
+    if value > today:
+        raise ValidationError(_("The risk assessment date cannot be in the future."), code="risk_future")
+    try:
+        oldest = today.replace(year=today.year - RISK_ASSESSMENT_MAX_YEARS)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - RISK_ASSESSMENT_MAX_YEARS, day=28)
+    if value < oldest:
+        raise ValidationError(
+            _("A risk assessment more than %(years)s years old cannot be recorded; assess the customer again."),
+            code="risk_too_old",
+            params={"years": RISK_ASSESSMENT_MAX_YEARS},
+        )
+    return value
 
 
 def uscc_check_char(first17: str) -> str:

@@ -4,6 +4,8 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm_site.admin_input import AdminInputMixin
+
 from . import services
 from .models import Branch, SignInRecord, Staff
 
@@ -19,7 +21,7 @@ class ServiceAdminMixin:
 
 
 @admin.register(Branch)
-class BranchAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class BranchAdmin(AdminInputMixin, ServiceAdminMixin, SimpleHistoryAdmin):
     list_display = ("code", "name", "level", "parent", "depth", "is_active")
     list_filter = ("level", "is_active")
     search_fields = ("code", "name")
@@ -75,7 +77,7 @@ class StaffAddForm(forms.ModelForm):
 
 
 @admin.register(Staff)
-class StaffAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class StaffAdmin(AdminInputMixin, ServiceAdminMixin, SimpleHistoryAdmin):
     list_display = ("employee_no", "name", "role", "branch", "status", "user")
     list_filter = ("role", "status", "branch__level")
     search_fields = ("employee_no", "name", "user__username", "branch__name", "branch__code")
@@ -162,3 +164,21 @@ class SignInRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# django-axes' own admin pages of the sign-in attempts, with the same bounded date drill-down.
+def _bounded_axes_admins() -> None:
+    from axes import admin as axes_admin
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model, model_admin in (
+        (AccessAttempt, axes_admin.AccessAttemptAdmin),
+        (AccessLog, axes_admin.AccessLogAdmin),
+        (AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+    ):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+            admin.site.register(model, type(model_admin.__name__, (AdminInputMixin, model_admin), {}))
+
+
+_bounded_axes_admins()

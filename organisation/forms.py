@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import Staff
@@ -14,3 +16,23 @@ class OrgTreeFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = branch_choices
         self.fields["branch"].label_from_instance = lambda b: "\u3000" * (b.depth - 1) + b.name
+
+
+class BoundedUsernameMixin:
+    """Sign-in with a username longer than any account can have is refused as a wrong username or password,
+    without asking the authentication backends: no account has that name, so there is nothing to check or lock
+    (and django-axes, which records failed attempts by username, could not store it)."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        if len(username) > self.fields["username"].max_length:  # the user model's own bound (150)
+            raise self.get_invalid_login_error()
+        return super().clean()
+
+
+class SignInForm(BoundedUsernameMixin, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(BoundedUsernameMixin, AdminAuthenticationForm):
+    pass

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_site import text_limits
 from crm_site.widgets import LocalDateTimeInput
 from customers.models import Product
 from idempotency.forms import SubmissionKeyMixin
@@ -24,7 +25,13 @@ class InteractionForm(SubmissionKeyMixin, forms.Form):
     occurred_at = forms.DateTimeField(
         label=_("When"), widget=LocalDateTimeInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=text_limits.NOTE,
+        error_messages=text_limits.ERRORS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     products = forms.ModelMultipleChoiceField(
         label=_("Products discussed"),
         required=False,
@@ -51,7 +58,12 @@ class RatingForm(SubmissionKeyMixin, forms.Form):
 
 class ReassignmentForm(SubmissionKeyMixin, forms.Form):
     to_staff = forms.ModelChoiceField(label=_("New RM"), queryset=None)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=text_limits.REASON,
+        error_messages=text_limits.ERRORS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, rm_choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +100,13 @@ class VisitPlanForm(SubmissionKeyMixin, forms.Form):
     customers = forms.ModelMultipleChoiceField(
         label=_("Customers to visit"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
-    preparation = forms.CharField(label=_("What to prepare"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    preparation = forms.CharField(
+        label=_("What to prepare"),
+        required=False,
+        max_length=text_limits.NOTE,
+        error_messages=text_limits.ERRORS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, customer_choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,7 +119,13 @@ class VisitReportLineForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=Interaction.Outcome.choices, initial=Interaction.Outcome.REACHED
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=text_limits.NOTE,
+        error_messages=text_limits.ERRORS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     next_follow_up_on = forms.DateField(
         label=_("Next follow-up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -115,3 +139,25 @@ class SecondaryForm(SubmissionKeyMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = rm_choices
         self.fields["staff"].label_from_instance = lambda s: f"{s.name} · {s.branch.name}"
+
+
+# The inputs of the detail pages' buttons (crm_site.actions): each action reads its input through one of these, so
+# a forged or garbled post is a message, never a server error.
+class DecisionNoteForm(forms.Form):
+    """The note of an approval, a rejection or a review (the page's input stops at the same 200 characters)."""
+
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
+class HandoverDistributeForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("Distribution"),
+        required=False,
+        choices=Handover.Method.choices,
+        error_messages={"invalid_choice": _("Choose one of the distribution methods.")},
+    )
+
+
+class HandoverAssignForm(forms.Form):
+    customer = forms.IntegerField(min_value=1)
+    to_staff = forms.IntegerField(min_value=1)

@@ -26,6 +26,9 @@ from organisation.selectors import rms_visible_to, staff_visible_to
 
 from . import exports, panels, selectors, services
 from .forms import (
+    DecisionNoteForm,
+    HandoverAssignForm,
+    HandoverDistributeForm,
     HandoverForm,
     InteractionForm,
     LeavingForm,
@@ -338,8 +341,15 @@ class ReassignmentListView(RoleRequiredMixin, TemplateView):
         )
 
 
+def _valid(form) -> dict:
+    """The cleaned input of an action's form, or its errors as the action's refusal (shown as a message)."""
+    if not form.is_valid():
+        raise ValidationError([e for errors in form.errors.as_data().values() for e in errors])
+    return form.cleaned_data
+
+
 def _note(data) -> str:
-    return data.get("note", "")[:200]
+    return _valid(DecisionNoteForm(data))["note"]
 
 
 REASSIGNMENT_ACTIONS = {
@@ -500,20 +510,20 @@ class HandoverListView(RoleRequiredMixin, TemplateView):
         )
 
 
-def _handover_distribute(actor, handover, data):
-    method = data.get("method")
-    return services.handover_distribute(
-        actor=actor, handover=handover, method=method if method in Handover.Method.values else None
-    )
+def _handover_distribute(actor, handover: Handover, data):
+    method = _valid(HandoverDistributeForm(data))["method"]
+    return services.handover_distribute(actor=actor, handover=handover, method=method or None)
 
 
-def _handover_assign(actor, handover, data):
+def _handover_assign(actor, handover: Handover, data):
     """Move one line to another receiving RM (over htmx: no page to redraw)."""
-    to_staff = get_object_or_404(handover.targets.all(), pk=data.get("to_staff") or 0)
-    customer_id = data.get("customer", "")
-    if not customer_id.isdigit():
+    form = HandoverAssignForm(data)
+    if not form.is_valid():
         raise Http404
-    return services.handover_assign(actor=actor, handover=handover, customer_id=int(customer_id), to_staff=to_staff)
+    to_staff = get_object_or_404(handover.targets.all(), pk=form.cleaned_data["to_staff"])
+    return services.handover_assign(
+        actor=actor, handover=handover, customer_id=form.cleaned_data["customer"], to_staff=to_staff
+    )
 
 
 HANDOVER_ACTIONS = {

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm_site import text_limits
 from organisation.models import Staff
 
 
@@ -54,7 +55,7 @@ class Interaction(models.Model):
     purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.MAINTENANCE)
     occurred_at = models.DateTimeField(_("when"))
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.REACHED)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, **text_limits.bounded(text_limits.NOTE))
     products = models.ManyToManyField(
         "customers.Product", verbose_name=_("products discussed"), blank=True, related_name="+"
     )
@@ -100,7 +101,7 @@ class VisitPlan(models.Model):
     purpose = models.CharField(
         _("purpose"), max_length=12, choices=Interaction.Purpose.choices, default=Interaction.Purpose.MAINTENANCE
     )
-    preparation = models.TextField(_("what to prepare"), blank=True)
+    preparation = models.TextField(_("what to prepare"), blank=True, **text_limits.bounded(text_limits.NOTE))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     reviewed_by = models.ForeignKey(
         Staff, verbose_name=_("reviewed by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"

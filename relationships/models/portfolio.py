@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm_site import text_limits
 from organisation.models import Branch, Staff
 
 
@@ -103,7 +104,7 @@ class ReassignmentRequest(models.Model):
         related_name="+",
         help_text=_("the lowest branch above every customer and the new RM: its heads (and those above) approve"),
     )
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), **text_limits.bounded(text_limits.REASON))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(
         Staff, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -71,6 +71,8 @@ NEW_MIGRATIONS = {
     ("reminders", "0001_initial"),
     ("dashboards", "0001_initial"),
     ("relationships", "0010_move_models_out"),
+    ("relationships", "0011_texts_bounded"),
+    ("customers", "0014_notes_bounded"),
     ("customers", "0009_organisation_models"),
     ("complaints", "0004_organisation_models"),
     ("customers", "0010_feed_fields"),
