@@ -144,7 +144,7 @@ class StaffAdmin(AdminInputMixin, ServiceAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(SignInRecord)
-class SignInRecordAdmin(admin.ModelAdmin):
+class SignInRecordAdmin(AdminInputMixin, admin.ModelAdmin):
     """The sign-in log, read-only: nobody adds, changes or deletes a line (the nightly job purges after 180 days).
     Django admin is open to administrators only."""
 
