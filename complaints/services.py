@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers import pii
+from crm_site import text_limits
 from customers.masking import _mask, mask_mobile
 from customers.selectors import customers_visible_to
 from notifications.services import notification_send
@@ -92,10 +93,7 @@ def _text(errors: dict, field: str, value, limit: int, required=None) -> str:
     if required and not value:
         errors[field] = required
     elif len(value) > limit:
-        errors[field] = _("Keep this to at most %(limit)s characters (it has %(n)s).") % {
-            "limit": limit,
-            "n": len(value),
-        }
+        errors[field] = text_limits.ERRORS["max_length"] % {"limit_value": limit, "show_value": len(value)}
     return value
 
 
