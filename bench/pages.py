@@ -125,7 +125,9 @@ def _load_pk():
         from feed.loader import load_file
         from feed.writer import write_extract
 
-        rows = [{"cust_no": f"B{i:05d}", "cust_type": "P", "name": f"基准{i}", "branch_code": "NONE"} for i in range(200)]
+        rows = [
+            {"cust_no": f"B{i:05d}", "cust_type": "P", "name": f"基准{i}", "branch_code": "NONE"} for i in range(200)
+        ]
         with tempfile.TemporaryDirectory() as folder:
             load = load_file(write_extract(Path(folder), "CUST", date(2026, 11, 30), rows), dry_run=True)
     return {"pk": load.pk}

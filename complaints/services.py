@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import pii
 from crm_site import text_limits
+from customers import pii
 from customers.masking import _mask, mask_mobile
 from customers.selectors import customers_visible_to
 from notifications.services import notification_send
