@@ -188,7 +188,7 @@ def test_a_foreign_permanent_resident_registers_with_the_2023_card(org, login):
     assert customer.reveal("id_number") == FOREIGN_PERMANENT
     assert customer.id_number_masked == "911***********0010"  # masked like a resident ID (docs/customers.md)
     # and found again by its full number in the list's search
-    page = login(org.rm_west).get(reverse("customers:customer-list"), {"q": FOREIGN_PERMANENT})
+    page = login(org.rm_west).post(reverse("customers:customer-list"), {"q": FOREIGN_PERMANENT}, follow=True)
     assert customer.customer_no in page.content.decode()
 
 

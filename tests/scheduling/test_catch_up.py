@@ -92,10 +92,10 @@ def digests() -> list[str]:
     return sorted(address for message in mail.outbox for address in message.to)
 
 
-def run_of(name: str) -> JobRun | None:
+def run_of(name: str, day: date = DAY) -> JobRun | None:
     entry = PeriodicTask.objects.get(name=name)
     key = runs.arguments_key(json.loads(entry.args or "[]"), json.loads(entry.kwargs or "{}"))
-    return JobRun.objects.filter(task=entry.task, arguments=key, day=timezone.localdate()).first()
+    return JobRun.objects.filter(task=entry.task, arguments=key, day=day).first()
 
 
 # -- the digest --------------------------------------------------------------------------------------------------
