@@ -42,11 +42,28 @@ class InteractionForm(SubmissionKeyMixin, forms.Form):
         label=_("Next follow-up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     next_action = forms.CharField(label=_("Next action"), required=False, max_length=200)
+    close_follow_ups = forms.TypedMultipleChoiceField(
+        label=_("Close with this contact"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("A follow-up to close is not one of this customer's open follow-ups.")},
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, follow_ups_to_close=(), **kwargs):
+        """``follow_ups_to_close``: the actor's open follow-ups of the customer (from reminders, through
+        ``panels.quick_log``); those due today or earlier are ticked. Without any, the field is left out."""
         super().__init__(*args, **kwargs)
         if not self.is_bound and "occurred_at" not in self.initial:
             self.initial["occurred_at"] = timezone.localtime().replace(second=0, microsecond=0)
+        if follow_ups_to_close:
+            today = timezone.localdate()
+            self.fields["close_follow_ups"].choices = [
+                (f.pk, f"{f.title} · {f.due_on:%Y-%m-%d}") for f in follow_ups_to_close
+            ]
+            self.initial.setdefault("close_follow_ups", [f.pk for f in follow_ups_to_close if f.due_on <= today])
+        else:
+            del self.fields["close_follow_ups"]
 
 
 class RatingForm(SubmissionKeyMixin, forms.Form):
