@@ -19,6 +19,8 @@ from tests.html import region_text
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 11, 18)
+QUICK_LOG_FORM_PIN = 10  # the form (one query lists the follow-ups)
+QUICK_LOG_POST_PIN = 21  # the post (closing any number of them: two queries)
 
 
 @pytest.fixture(autouse=True)
@@ -240,3 +242,23 @@ def test_bad_next_follow_up_is_an_error_and_nothing_is_written(org, book, login,
     assert region_text(response.content, "follow-up-error")
     f.refresh_from_db()
     assert f.status == "open" and Interaction.objects.count() == 0 and FollowUp.objects.count() == 1
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Query counts: the list of follow-ups costs one query on the form, closing them a constant number on the post
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_quick_log_query_counts_do_not_grow_with_the_follow_ups(org, book, login, django_assert_max_num_queries):
+    client = login(org.rm_west)
+    ids = [follow_up(org.rm_west, book.west, 0).pk]
+    with django_assert_max_num_queries(QUICK_LOG_FORM_PIN) as form_few:
+        assert client.get(quick_log(book.west), headers={"HX-Request": "true"}).status_code == 200
+    with django_assert_max_num_queries(QUICK_LOG_POST_PIN) as post_few:
+        client.post(quick_log(book.west), log_data(close_follow_ups=ids), headers={"HX-Request": "true"})
+    ids = [follow_up(org.rm_west, book.west, d).pk for d in range(-5, 10)]
+    with django_assert_max_num_queries(len(form_few.captured_queries)):
+        assert client.get(quick_log(book.west), headers={"HX-Request": "true"}).status_code == 200
+    with django_assert_max_num_queries(len(post_few.captured_queries)):
+        client.post(quick_log(book.west), log_data(close_follow_ups=ids), headers={"HX-Request": "true"})
+    assert FollowUp.objects.filter(pk__in=ids, status="done").count() == len(ids)
