@@ -129,7 +129,7 @@ class InteractionCreateView(RoleRequiredMixin, View):
     def form(self, request, customer, data=None):
         """The form, offering to close the actor's open follow-ups of the customer (reminders'
         ``panels.quick_log`` provider; one query)."""
-        to_close = panels.quick_log.context(request, customer).get("follow_ups_to_close", ())
+        to_close = panels.quick_log.context(request, customer).get("follow_ups_to_close", [])
         return InteractionForm(data, follow_ups_to_close=to_close)
 
     def get(self, request, pk):

@@ -262,3 +262,44 @@ def test_quick_log_query_counts_do_not_grow_with_the_follow_ups(org, book, login
     with django_assert_max_num_queries(len(post_few.captured_queries)):
         client.post(quick_log(book.west), log_data(close_follow_ups=ids), headers={"HX-Request": "true"})
     assert FollowUp.objects.filter(pk__in=ids, status="done").count() == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("who", "offered", "closes"),
+    [
+        ("rm_west", True, True),  # the RM whose Today it is on
+        ("west_head", False, False),  # a head above: may log contacts, not close the RM's follow-ups
+    ],
+)
+def test_who_is_offered_and_may_close_an_rms_follow_up(org, book, login, who, offered, closes):
+    f = follow_up(org.rm_west, book.west, 0, "只属于客户经理")
+    client = login(getattr(org, who))
+    body = client.get(quick_log(book.west), headers={"HX-Request": "true"}).content.decode()
+    assert ("只属于客户经理" in body) is offered
+    client.post(quick_log(book.west), log_data(close_follow_ups=[f.pk]), headers={"HX-Request": "true"})
+    # The RM's contact is logged and closes it; the head's post with the RM's id is a form error, nothing written.
+    assert Interaction.objects.count() == (1 if closes else 0)
+    assert statuses(f) == (["done"] if closes else ["open"])
+
+
+def test_another_rm_cannot_reach_the_quick_log_of_a_customer_outside_their_scope(org, book, login):
+    f = follow_up(org.rm_west, book.west, 0)
+    response = login(org.rm_west2).post(quick_log(book.west), log_data(close_follow_ups=[f.pk]))
+    assert response.status_code in (403, 404)
+    assert Interaction.objects.count() == 0 and statuses(f) == ["open"]
+
+
+def test_a_head_calling_the_service_with_an_rms_follow_up_gets_an_error(org, book):
+    f = follow_up(org.rm_west, book.west, 0)
+    with pytest.raises(ValidationError):
+        services.interaction_log(actor=org.west_head.user, customer=book.west, close_follow_ups=[f.pk])
+    assert Interaction.objects.count() == 0 and statuses(f) == ["open"]
+
+
+def test_a_follow_up_id_that_is_not_a_number_is_a_form_error(org, book, login):
+    f = follow_up(org.rm_west, book.west, 0)
+    response = login(org.rm_west).post(
+        quick_log(book.west), log_data(close_follow_ups=[str(f.pk), "1 OR 1=1"]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and 'data-testid="quick-log-form"' in response.content.decode()
+    assert Interaction.objects.count() == 0 and statuses(f) == ["open"]
