@@ -92,6 +92,8 @@ def test_logging_a_call_closes_the_ticked_follow_ups_and_today_does_not_grow(org
     a, b = follow_up(org.rm_west, book.west, -1), follow_up(org.rm_west, book.west, 0)
     later = follow_up(org.rm_west, book.west, 7)
     assert selectors.today_for(org.rm_west).total == 3
+    counts = {row["pk"]: row for row in selectors.follow_up_counts_by_rm(org.west_head.user)}
+    assert (counts[org.rm_west.pk]["overdue"], counts[org.rm_west.pk]["due_today"]) == (1, 1)
     response = login(org.rm_west).post(
         quick_log(book.west),
         log_data(close_follow_ups=[a.pk, b.pk], next_follow_up_on="2026-11-25", next_action="寄送资料"),
@@ -104,8 +106,10 @@ def test_logging_a_call_closes_the_ticked_follow_ups_and_today_does_not_grow(org
         f.refresh_from_db()
         assert (f.status, f.interaction, f.completed_by) == ("done", interaction, org.rm_west)
     assert statuses(later) == ["open"]
-    # Two closed, one added (the call's own next follow-up): 3 → 2, not 3 → 4.
+    # Two closed, one added (the call's own next follow-up): 3 → 2, not 3 → 4; the head's overdue count drops.
     assert selectors.today_for(org.rm_west).total == 2
+    counts = {row["pk"]: row for row in selectors.follow_up_counts_by_rm(org.west_head.user)}
+    assert (counts[org.rm_west.pk]["overdue"], counts[org.rm_west.pk]["due_today"]) == (0, 0)
 
 
 def test_unticked_follow_ups_stay_open(org, book, login):
