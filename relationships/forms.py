@@ -10,6 +10,15 @@ from idempotency.forms import SubmissionKeyMixin
 from .models import Handover, Interaction
 
 
+class FollowUpIdsField(forms.TypedMultipleChoiceField):
+    """Ticked follow-ups: the choices are what the page shows, but whether an id may be closed is the service's
+    check (reminders' ``follow_ups_close_with``), made in the log's transaction. So a repeated submission, whose
+    follow-ups are closed by then, is answered with its first result rather than an error."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
 class InteractionForm(SubmissionKeyMixin, forms.Form):
     """The quick log: a phone-sized form with sensible defaults (now, visit, maintenance)."""
 
@@ -42,11 +51,29 @@ class InteractionForm(SubmissionKeyMixin, forms.Form):
         label=_("Next follow-up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     next_action = forms.CharField(label=_("Next action"), required=False, max_length=200)
+    close_follow_ups = FollowUpIdsField(
+        label=_("Close with this contact"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("A follow-up to close is not one of this customer's open follow-ups.")},
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, follow_ups_to_close=None, **kwargs):
+        """``follow_ups_to_close``: on a new contact, the actor's open follow-ups of the customer (from reminders,
+        through ``panels.quick_log``), those due today or earlier ticked; the service rejects any other id (a
+        form error). On a correction (None) the field is left out."""
         super().__init__(*args, **kwargs)
         if not self.is_bound and "occurred_at" not in self.initial:
             self.initial["occurred_at"] = timezone.localtime().replace(second=0, microsecond=0)
+        if follow_ups_to_close is None:
+            del self.fields["close_follow_ups"]
+            return
+        today = timezone.localdate()
+        self.fields["close_follow_ups"].choices = [
+            (f.pk, f"{f.title} · {f.due_on:%Y-%m-%d}") for f in follow_ups_to_close
+        ]
+        self.initial.setdefault("close_follow_ups", [f.pk for f in follow_ups_to_close if f.due_on <= today])
 
 
 class RatingForm(SubmissionKeyMixin, forms.Form):

@@ -20,3 +20,8 @@ def relationship_panel(request, customer) -> dict:
         "rel": customer_relationship(request.user, customer),
         "secondary_choices": rms_visible_to(request.user) if actions.get("can_add_secondary") else [],
     }
+
+
+# Providers: (request, customer) -> context. Reminders adds the actor's open follow-ups of the customer
+# (``follow_ups_to_close``), which the quick log offers to close with the contact.
+quick_log = PanelRegistry("relationships:quick-log")

@@ -5,7 +5,9 @@ sender adds to its summary (the handover's, for one)."""
 
 from django.dispatch import Signal
 
-# An interaction was logged (created=True) or corrected (created=False). kwargs: interaction, staff, created.
+# An interaction was logged (created=True) or corrected (created=False). kwargs: interaction, staff, created, and
+# on a new one close_follow_ups (ids of the staff's follow-ups the contact fulfils; a receiver raises
+# ValidationError for an id it cannot close, which rolls the whole log back).
 interaction_recorded = Signal()
 
 # Customers changed primary RM in one approved step. kwargs: moves ({customer id: new RM Staff}), previous

@@ -126,13 +126,19 @@ class InteractionCreateView(RoleRequiredMixin, View):
         template = self.fragment if request.htmx else self.template_name
         return render(request, template, {"customer": customer, "form": form}, status=status)
 
+    def form(self, request, customer, data=None):
+        """The form, offering to close the actor's open follow-ups of the customer (reminders'
+        ``panels.quick_log`` provider; one query)."""
+        to_close = panels.quick_log.context(request, customer).get("follow_ups_to_close", [])
+        return InteractionForm(data, follow_ups_to_close=to_close)
+
     def get(self, request, pk):
         customer = customer_get_visible(request.user, pk)
-        return self.render_form(request, customer, InteractionForm())
+        return self.render_form(request, customer, self.form(request, customer))
 
     def post(self, request, pk):
         customer = customer_get_visible(request.user, pk)
-        form = InteractionForm(request.POST)
+        form = self.form(request, customer, request.POST)
         if form.is_valid():
             try:
                 interaction = submit_once(
@@ -148,6 +154,9 @@ class InteractionCreateView(RoleRequiredMixin, View):
                     "channel": interaction.get_channel_display(),
                     "name": customer.name,
                 }
+                closed = len(form.cleaned_data.get("close_follow_ups") or ())
+                if closed:
+                    message += " " + _("%(n)s follow-ups closed.") % {"n": closed}
                 if request.htmx:
                     interaction.editable = True  # its author, just now
                     context = {"customer": customer, "interaction": interaction, "message": message}

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm_site import text_limits
 from relationships.models import Interaction
 
 
@@ -14,6 +15,16 @@ class FollowUpDoneForm(forms.Form):
         label=_("Outcome"), choices=Interaction.Outcome.choices, initial=Interaction.Outcome.REACHED
     )
     notes = forms.CharField(label=_("Notes"), required=False, max_length=500)
+    # "Call me next week": the next follow-up, created with the contact (optional).
+    next_follow_up_on = forms.DateField(
+        label=_("Next follow-up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    next_action = forms.CharField(
+        label=_("Next action"),
+        required=False,
+        max_length=Interaction._meta.get_field("next_action").max_length,
+        error_messages=text_limits.ERRORS,
+    )
 
 
 class SnoozeForm(forms.Form):

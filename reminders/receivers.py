@@ -8,8 +8,10 @@ from . import services, tasks
 
 
 @receiver(signals.interaction_recorded, dispatch_uid="reminders.interaction_recorded")
-def on_interaction_recorded(sender, *, interaction, staff, created, **kwargs) -> dict:
-    services.follow_ups_after_interaction(interaction=interaction, staff=staff, created=created)
+def on_interaction_recorded(sender, *, interaction, staff, created, close_follow_ups=(), **kwargs) -> dict:
+    services.follow_ups_after_interaction(
+        interaction=interaction, staff=staff, created=created, close_follow_ups=close_follow_ups
+    )
     return {}
 
 

@@ -109,3 +109,13 @@ def follow_ups_open_of_customer(customer, *, limit: int = 10) -> list:
         .select_related("staff")
         .order_by("due_on")[:limit]
     )
+
+
+def follow_ups_to_close_with_contact(staff: Staff, customer, *, limit: int = 20) -> list:
+    """The open follow-ups of ``customer`` on ``staff``'s Today (their own, not snoozed), soonest first: what the
+    quick log offers to close with the contact being logged."""
+    return list(
+        FollowUp.objects.filter(customer=customer, staff=staff, status=FollowUp.Status.OPEN).order_by("due_on", "pk")[
+            :limit
+        ]
+    )

@@ -423,11 +423,22 @@ def _own_open(actor, follow_up: FollowUp) -> tuple[Staff, FollowUp]:
     return staff, follow_up
 
 
+# How far ahead the next follow-up set when closing one may be.
+NEXT_FOLLOW_UP_MAX_DAYS = 365
+
+
 @transaction.atomic
 def follow_up_complete(*, actor, follow_up: FollowUp, **interaction_fields) -> FollowUp:
-    """Done: log the contact that fulfils it and close it with that interaction."""
+    """Done: log the contact that fulfils it and close it with that interaction. With ``next_follow_up_on`` (and
+    optionally ``next_action``) the interaction asks for the next follow-up, which is created in this
+    transaction (``follow_up_create_manual``, through relationships' signal)."""
 
     staff, follow_up = _own_open(actor, follow_up)
+    next_on, today = interaction_fields.get("next_follow_up_on"), timezone.localdate()
+    if next_on and not today <= next_on <= today + timedelta(days=NEXT_FOLLOW_UP_MAX_DAYS):
+        raise ValidationError(
+            {"next_follow_up_on": _("The next follow-up is for today or a later day, at most a year ahead.")}
+        )
     interaction = interaction_log(actor=actor, customer=follow_up.customer, **interaction_fields)
     follow_up.refresh_from_db()
     if follow_up.is_open:  # logging a contact may already have closed a contact-policy follow-up
@@ -505,9 +516,32 @@ def contact_policy_close(*, customer_id: int, staff: Staff, interaction: Interac
     ).update(status=FollowUp.Status.DONE, completed_by=staff, completed_at=timezone.now(), interaction=interaction)
 
 
-def follow_ups_after_interaction(*, interaction: Interaction, staff: Staff, created: bool) -> None:
-    """A new contact that reached the customer closes their regular-contact follow-up; a new or corrected
-    interaction creates (or moves) the follow-up it asks for."""
+def follow_ups_close_with(*, interaction: Interaction, staff: Staff, ids) -> int:
+    """Close, as done with ``interaction``, the follow-ups the author chose in the quick log. Each must be one of
+    the author's open follow-ups (as on their Today) of the interaction's customer; otherwise it is a
+    ValidationError and, the caller's transaction rolling back, nothing is written."""
+    ids = set(ids or ())
+    if not ids:
+        return 0
+    rows = list(
+        FollowUp.objects.select_for_update()
+        .filter(pk__in=ids, customer_id=interaction.customer_id, staff=staff, status__in=FollowUp.OPEN_STATES)
+        .values_list("pk", flat=True)
+    )
+    if len(rows) != len(ids):
+        raise ValidationError(
+            {"close_follow_ups": _("A follow-up to close is not one of this customer's open follow-ups.")}
+        )
+    return FollowUp.objects.filter(pk__in=rows).update(
+        status=FollowUp.Status.DONE, completed_by=staff, completed_at=timezone.now(), interaction=interaction
+    )
+
+
+def follow_ups_after_interaction(*, interaction: Interaction, staff: Staff, created: bool, close_follow_ups=()) -> None:
+    """A new contact closes the follow-ups its author chose to close with it and, when it reached the customer,
+    their regular-contact follow-up; a new or corrected interaction creates (or moves) the follow-up it asks for."""
+    if created:
+        follow_ups_close_with(interaction=interaction, staff=staff, ids=close_follow_ups)
     if created and interaction.outcome != Interaction.Outcome.NO_ANSWER:
         contact_policy_close(customer_id=interaction.customer_id, staff=staff, interaction=interaction)
     follow_up_create_manual(interaction=interaction)

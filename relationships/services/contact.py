@@ -69,9 +69,12 @@ def interaction_log(
     products=(),
     next_follow_up_on: date | None = None,
     next_action: str = "",
+    close_follow_ups=(),
 ) -> Interaction:
     """Record a contact with a customer in the actor's scope. Keeps the customer's last contact current; reminders
-    (through ``signals.interaction_recorded``) close the regular-contact follow-up and create the one it asks for."""
+    (through ``signals.interaction_recorded``) close the follow-ups named in ``close_follow_ups`` (ids of the
+    actor's open follow-ups of this customer: any other id is a ValidationError and nothing is written), close
+    the regular-contact follow-up and create the one the interaction asks for — all in this transaction."""
     staff = access.actor_staff(actor, access.PORTFOLIO_ROLES)
     _check_visible(staff, customer)
     now = timezone.now()
@@ -95,8 +98,14 @@ def interaction_log(
         interaction.products.set(products)
     if interaction.outcome != Interaction.Outcome.NO_ANSWER:
         _touch_last_contact(customer.pk, interaction.occurred_at)
-    # Reminders close the customer's regular-contact follow-up and create the follow-up it asks for.
-    signals.interaction_recorded.send(sender=Interaction, interaction=interaction, staff=staff, created=True)
+    # Reminders close the chosen follow-ups and the regular-contact one, and create the follow-up it asks for.
+    signals.interaction_recorded.send(
+        sender=Interaction,
+        interaction=interaction,
+        staff=staff,
+        created=True,
+        close_follow_ups=tuple(close_follow_ups or ()),
+    )
     return interaction
 
 
