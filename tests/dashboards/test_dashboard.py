@@ -275,6 +275,27 @@ def test_exports_are_logged_and_masked(org, book, built, now, login, table):
         assert book.east.reveal("mobile") not in values
 
 
+@pytest.mark.parametrize(("table", "first_header"), [("rms", "RM"), ("branches", "Code")])
+def test_exports_give_the_period_in_the_caption_and_put_the_data_right_below_the_header(
+    org, built, now, login, table, first_header
+):
+    from io import BytesIO
+
+    from django.utils import translation
+    from openpyxl import load_workbook
+
+    response = login(org.east_head).get(reverse("dashboards:dashboard-export") + f"?table={table}&period=30")
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    start, end = (DAY - timedelta(days=29)).isoformat(), DAY.isoformat()
+    assert start in rows[0][0] and end in rows[0][0] and not any(rows[0][1:])  # row 1: what and when
+    with translation.override("zh-hans"):
+        assert rows[1][0] == translation.gettext(first_header) and "期间" not in rows[1][0]  # row 2: the header
+        assert all(translation.gettext("Period") not in (r[0] or "") for r in rows[2:])
+    assert len(rows) > 2 and all(isinstance(r[2], int) for r in rows[2:])  # the data, directly below
+    assert sheet.auto_filter.ref.startswith("A2:") and sheet.auto_filter.ref.endswith(str(len(rows)))
+
+
 def test_the_ranking_export_is_for_admins(org, built, now, login):
     url = reverse("dashboards:dashboard-export") + "?table=ranking"
     assert login(org.west_head).get(url).status_code == 403
