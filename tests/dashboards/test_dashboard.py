@@ -246,6 +246,31 @@ def test_the_rm_table_sorts_and_links(org, built, now, login):
     assert bogus.status_code == 404  # a branch that is not a number is not in the scope
 
 
+def test_links_to_an_rms_customers_are_not_labelled_as_the_portfolio_count(org, built, now, login):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        count_label, theirs = translation.gettext("Portfolio"), translation.gettext("Their customers")
+    board = login(org.west_head).get(reverse("dashboards:dashboard")).content.decode()
+    link = board[board.index(f'href="{reverse("customers:customer-list")}?rm={org.rm_west.pk}"') :]
+    link = link[: link.index("</a>")]
+    assert theirs in link and count_label not in link
+    mine = login(org.rm_west).get(reverse("dashboards:rm-performance", args=[org.rm_west.pk])).content.decode()
+    link = mine[mine.index(f'href="{reverse("relationships:my-customers")}"') :]
+    assert "我的客户" in link[: link.index("</a>")] and count_label not in link[: link.index("</a>")]
+
+
+def test_the_complaint_on_time_rate_and_the_overdue_count_come_with_a_hint_of_what_each_counts(org, built, now, login):
+    from django.utils import translation
+
+    from tests.html import region_text
+
+    page = login(org.west_head).get(reverse("dashboards:dashboard")).content
+    with translation.override("zh-hans"):
+        hint = translation.gettext("The on-time rate counts decided complaints; overdue also counts those still open.")
+    assert region_text(page, "complaint-hint") == hint
+
+
 def test_performance_against_the_branch_median(org, built, now):
     perf = boards.performance_for(org.rm_west, period_key="30")
     assert perf.peer_branch == org.west and perf.peer_count == 2
