@@ -495,7 +495,11 @@ class StatisticsView(RoleRequiredMixin, TemplateView):
         ]
         return export_logged(
             request,
-            xlsx_response(f"complaint-statistics-{month}", sheets),
+            xlsx_response(
+                f"{_('Complaint statistics')}-{month}",
+                sheets,
+                caption=_("Complaint statistics, %(month)s") % {"month": month},
+            ),
             reason=_("Complaint statistics export"),
             detail={"month": month},
             rows=stats.total.received,

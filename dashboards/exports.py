@@ -13,8 +13,13 @@ def _pct(value):
     return "" if value is None else value
 
 
-def _period_line(period) -> list:
-    return [_("Period"), f"{period.start.isoformat()} – {period.end.isoformat()}"]
+def _caption(report, period) -> str:
+    """The sheet's row 1, above the header: the report and its period (not a row among the data)."""
+    return _("%(report)s, %(start)s to %(end)s") % {
+        "report": report,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+    }
 
 
 def _figure_columns():
@@ -54,7 +59,8 @@ def rms_xlsx(lines, period):
     rows = [[line.name, line.branch, *_figure_values(line.figures)] for line in lines]
     response = xlsx_response(
         _("rm-performance"),
-        [(_("RMs"), [_("RM"), _("Branch"), *_figure_columns()], [_period_line(period), *rows])],
+        [(_("RMs"), [_("RM"), _("Branch"), *_figure_columns()], rows)],
+        caption=_caption(_("RMs"), period),
     )
     return response, len(rows)
 
@@ -62,7 +68,9 @@ def rms_xlsx(lines, period):
 def branches_xlsx(lines, period, *, title):
     rows = [[line.branch.code, line.branch.name, *_figure_values(line.figures)] for line in lines]
     response = xlsx_response(
-        _("branches"), [(str(title), [_("Code"), _("Branch"), *_figure_columns()], [_period_line(period), *rows])]
+        _("branches"),
+        [(str(title), [_("Code"), _("Branch"), *_figure_columns()], rows)],
+        caption=_caption(title, period),
     )
     return response, len(rows)
 

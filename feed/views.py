@@ -110,11 +110,12 @@ class LoadDetailView(FeedPage, View):
 
 class LoadProgressView(FeedPage, View):
     """The fragment the load's page polls every second; once the load has finished it is the report, which polls
-    no more."""
+    no more. Opened directly (not over htmx) it is the load's whole page."""
 
     def get(self, request, pk):
         load = selectors.load_get(request.user, pk)
-        return render(request, LIVE_FRAGMENT, live_context(request, load))
+        template = LIVE_FRAGMENT if request.htmx else LoadDetailView.template_name
+        return render(request, template, live_context(request, load))
 
 
 @dataclass(frozen=True)

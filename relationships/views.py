@@ -211,14 +211,18 @@ class InteractionUpdateView(RoleRequiredMixin, View):
 
 
 class TimelineView(RoleRequiredMixin, View):
-    """A page of the customer's timeline (htmx "more")."""
+    """A page of the customer's timeline. Over htmx ("Earlier contacts") only the items, appended in place;
+    opened directly (a bookmark, a new tab, no JavaScript) the same items inside the full page."""
 
     allowed_roles = access.EVERY_ROLE
+    template_name = "relationships/timeline.html"
+    fragment = "relationships/partials/_timeline.html"
 
     def get(self, request, pk):
         customer = customer_get_visible(request.user, pk)
         page = selectors.customer_timeline(request.user, customer, page=request.GET.get("page", 1))
-        return render(request, "relationships/partials/_timeline.html", {"customer": customer, "timeline": page})
+        template = self.fragment if request.htmx else self.template_name
+        return render(request, template, {"customer": customer, "timeline": page})
 
 
 class RatingCreateView(RoleRequiredMixin, View):

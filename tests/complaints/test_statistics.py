@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -104,10 +105,28 @@ def test_statistics_page_and_excel_reconcile(org, october, login):
     sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[-1][:6] == ("合计", 5, 1, 2, 1, 1)
-    assert sum(r[1] for r in rows[1:-1]) == 5
+    assert sum(r[1] for r in rows[2:-1]) == 5  # below the caption and the header
     from customers.models import AccessLog
 
     assert AccessLog.objects.filter(action="export", detail__month="2026-10").exists()
+
+
+def test_the_statistics_workbook_has_a_chinese_name_the_month_in_its_caption_and_the_header_above_the_data(
+    org, october, login
+):
+    with travel(at(2026, 11, 1, 9)):
+        response = login(org.west_officer).get(reverse("complaints:statistics") + "?month=2026-10&export=xlsx")
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=UTF-8''")
+    assert unquote(disposition.split("''", 1)[1]).startswith("投诉统计-2026-10-")
+    book = load_workbook(BytesIO(response.content))
+    assert len(book.worksheets) == 4
+    for sheet in book.worksheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        assert "2026-10" in rows[0][0] and not any(rows[0][1:])  # row 1: the caption alone
+        assert rows[1][:2] == ("分组", "受理数")  # row 2: the header
+        assert all(isinstance(r[1], int) for r in rows[2:])  # then the data directly, down to the total
+        assert sheet.auto_filter.ref == f"A2:J{len(rows)}" and sheet.freeze_panes == "A3"
 
 
 def test_bad_month_is_not_an_error(org, login):

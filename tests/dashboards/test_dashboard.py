@@ -246,6 +246,31 @@ def test_the_rm_table_sorts_and_links(org, built, now, login):
     assert bogus.status_code == 404  # a branch that is not a number is not in the scope
 
 
+def test_links_to_an_rms_customers_are_not_labelled_as_the_portfolio_count(org, built, now, login):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        count_label, theirs = translation.gettext("Portfolio"), translation.gettext("Their customers")
+    board = login(org.west_head).get(reverse("dashboards:dashboard")).content.decode()
+    link = board[board.index(f'href="{reverse("customers:customer-list")}?rm={org.rm_west.pk}"') :]
+    link = link[: link.index("</a>")]
+    assert theirs in link and count_label not in link
+    mine = login(org.rm_west).get(reverse("dashboards:rm-performance", args=[org.rm_west.pk])).content.decode()
+    link = mine[mine.index(f'href="{reverse("relationships:my-customers")}"') :]
+    assert "我的客户" in link[: link.index("</a>")] and count_label not in link[: link.index("</a>")]
+
+
+def test_the_complaint_on_time_rate_and_the_overdue_count_come_with_a_hint_of_what_each_counts(org, built, now, login):
+    from django.utils import translation
+
+    from tests.html import region_text
+
+    page = login(org.west_head).get(reverse("dashboards:dashboard")).content
+    with translation.override("zh-hans"):
+        hint = translation.gettext("The on-time rate counts decided complaints; overdue also counts those still open.")
+    assert region_text(page, "complaint-hint") == hint
+
+
 def test_performance_against_the_branch_median(org, built, now):
     perf = boards.performance_for(org.rm_west, period_key="30")
     assert perf.peer_branch == org.west and perf.peer_count == 2
@@ -273,6 +298,27 @@ def test_exports_are_logged_and_masked(org, book, built, now, login, table):
         values = [c.value for row in sheet.iter_rows() for c in row]
         assert book.east.mobile_masked in values
         assert book.east.reveal("mobile") not in values
+
+
+@pytest.mark.parametrize(("table", "first_header"), [("rms", "RM"), ("branches", "Code")])
+def test_exports_give_the_period_in_the_caption_and_put_the_data_right_below_the_header(
+    org, built, now, login, table, first_header
+):
+    from io import BytesIO
+
+    from django.utils import translation
+    from openpyxl import load_workbook
+
+    response = login(org.east_head).get(reverse("dashboards:dashboard-export") + f"?table={table}&period=30")
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    start, end = (DAY - timedelta(days=29)).isoformat(), DAY.isoformat()
+    assert start in rows[0][0] and end in rows[0][0] and not any(rows[0][1:])  # row 1: what and when
+    with translation.override("zh-hans"):
+        assert rows[1][0] == translation.gettext(first_header) and "期间" not in rows[1][0]  # row 2: the header
+        assert all(translation.gettext("Period") not in (r[0] or "") for r in rows[2:])
+    assert len(rows) > 2 and all(isinstance(r[2], int) for r in rows[2:])  # the data, directly below
+    assert sheet.auto_filter.ref.startswith("A2:") and sheet.auto_filter.ref.endswith(str(len(rows)))
 
 
 def test_the_ranking_export_is_for_admins(org, built, now, login):
