@@ -123,3 +123,10 @@ def test_verbosity_2_shows_every_batch_and_every_day(caplog):
         lines = run(customers=300, figure_days=5, verbosity=2)
     assert any("customers 300/300" in line for line in lines)
     assert len([r for r in caplog.records if r.name == "dashboards.figures"]) == 5
+
+
+def test_no_logins_leaves_the_logins_to_the_caller():
+    assert not any("·" in line for line in run("--if-empty", "--no-logins", customers=0, figure_days=0))
+    assert run("--if-empty", "--no-logins", customers=0) == [
+        "Demo data already exists in this database; not generated again."
+    ]

@@ -57,6 +57,9 @@ class Command(BaseCommand):
             help="seed only a database without demo data; with demo data, say so and print the logins",
         )
         parser.add_argument(
+            "--no-logins", action="store_true", help="do not print the demo logins (make run prints them at the end)"
+        )
+        parser.add_argument(
             "--figure-days",
             type=int,
             default=90,
@@ -71,10 +74,12 @@ class Command(BaseCommand):
         password: str,
         show_logins: bool,
         if_empty: bool = False,
+        no_logins: bool = False,
         figure_days: int = 90,
         verbosity: int = 1,
         **options,
     ):
+        self.no_logins = no_logins and not show_logins
         if show_logins:
             self._print_logins(demo_logins(), password)
             return
@@ -130,6 +135,8 @@ class Command(BaseCommand):
         self._print_logins(demo_logins(), password)
 
     def _print_logins(self, logins, password):
+        if self.no_logins:
+            return
         if not logins:
             self.stdout.write(_("This database holds no demo logins: run seed_demo to create them."))
             return
