@@ -233,7 +233,7 @@ def demo_logins() -> list[DemoLogin]:
         for s in Staff.objects.filter(user__username__in=DEMO_USERNAMES).select_related("user", "branch")
     }
     return [
-        DemoLogin(name, staff[name].get_role_display(), staff[name].name, staff[name].branch.name)
+        DemoLogin(name, staff[name].role_title, staff[name].name, staff[name].branch.name)
         for name in DEMO_USERNAMES
         if name in staff
     ]

@@ -130,3 +130,32 @@ def test_no_logins_leaves_the_logins_to_the_caller():
     assert run("--if-empty", "--no-logins", customers=0) == [
         "Demo data already exists in this database; not generated again."
     ]
+
+
+def test_one_vocabulary_for_heads_the_role_names_all_three_levels_and_each_head_the_level_of_their_branch():
+    with translation.override("en"):
+        assert Staff.Role.HEAD.label == "Branch head (分行/支行/网点负责人)"
+        lines = run(customers=0, figure_days=0)
+        titles = {s.user.username: s.role_title for s in Staff.objects.select_related("user", "branch")}
+        assert titles["head"] == "Branch head (分行负责人)"
+        assert titles["head1"] == "Sub-branch head (支行负责人)"
+        assert titles["head11"] == "Outlet head (网点负责人)"
+        assert titles["rm1"] == str(Staff.Role.RM.label)
+    printed = {line.split()[0]: line for line in lines if "·" in line}
+    assert "(分行负责人)" in printed["head"] and "(支行负责人)" in printed["head1"]
+    assert "网点/支行" not in "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("who", "shown", "not_shown"),
+    [
+        ("top_head", "分行负责人", ["支行负责人", "网点负责人", "分行/支行"]),
+        ("west_head", "支行负责人", ["分行负责人", "网点负责人", "分行/支行"]),
+        ("rm_west", "客户经理", ["负责人"]),
+    ],
+)
+def test_the_header_names_a_heads_level(org, login, who, shown, not_shown):
+    page = login(getattr(org, who)).get("/", follow=True).content.decode()
+    header = page[page.index('data-testid="current-staff"') :].split("</span>")[0]
+    assert shown in header
+    assert not any(word in header for word in not_shown), header
