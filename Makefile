@@ -25,18 +25,25 @@ $(STAMP): requirements.txt
 var:
 	mkdir -p var
 
+# seed_demo --if-empty seeds a database without the demo and leaves a seeded one as it is (it refuses a database
+# with data of its own). The worker and beat log warnings only, to var/worker.log and var/beat.log. Once the
+# server accepts connections, the address, the demo logins and "ready" are printed, last.
+SEED_ARGS ?=
 run: export DEBUG ?= 1
 run: $(STAMP) var
-	$(BIN)/python manage.py migrate --noinput
-	@if [ ! -f var/.demo-seeded ]; then $(BIN)/python manage.py seed_demo && touch var/.demo-seeded; \
-	else $(BIN)/python manage.py seed_demo --show-logins; fi
-	@echo ""
-	@echo "  Branch CRM: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/)"
-	@echo "  Stop with Ctrl-C."
-	@echo ""
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo --if-empty --no-logins $(SEED_ARGS)
+	@! (exec 3<>/dev/tcp/$(HOST)/$(PORT)) 2>/dev/null || { echo "$(HOST):$(PORT) is already in use: stop what listens there or pass PORT=..." >&2; exit 1; }
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
-	$(BIN)/celery -A crm_site worker --loglevel=INFO --concurrency=2 & \
-	$(BIN)/celery -A crm_site beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
+	$(BIN)/celery -A crm_site worker --loglevel=WARNING --concurrency=2 >>var/worker.log 2>&1 & \
+	$(BIN)/celery -A crm_site beat --loglevel=WARNING --schedule=var/celerybeat-schedule >>var/beat.log 2>&1 & \
+	{ until (exec 3<>/dev/tcp/$(HOST)/$(PORT)) 2>/dev/null; do sleep 0.5; done; \
+	  echo ""; \
+	  $(BIN)/python manage.py seed_demo --show-logins; \
+	  echo ""; \
+	  echo "  Branch CRM: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/)"; \
+	  echo "  Worker and beat log to var/worker.log and var/beat.log. Stop with Ctrl-C."; \
+	  echo "  就绪 / ready"; } & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # pytest-xdist: one worker process per core (PYTEST_WORKERS=auto), each with its own test database (and its own

@@ -26,6 +26,7 @@ GIVEN = (
 ).split()
 
 BRANCH_CODE = "330100"
+DEMO_EMAIL_DOMAIN = "@demo.invalid"  # every demo account's e-mail address ends so (RFC 2606: never a real address)
 TREE = {
     "name": "示范银行杭州分行",
     "code": BRANCH_CODE,
@@ -81,7 +82,7 @@ def _staff(*, rng, username, employee_no, branch, role, password, name=None) -> 
         name=name,
         branch=branch,
         role=role,
-        email=f"{username}@demo.invalid",
+        email=f"{username}{DEMO_EMAIL_DOMAIN}",
     )
     _new_users.append(staff.user_id)
     return staff
@@ -211,6 +212,17 @@ def _seed_extra(*, rng, top: Branch, password: str, extra_rms: int, first_rm: in
                 rm_no += 1
 
 
+def demo_data_present() -> bool:
+    """Whether this database holds the demo: any staff member with a demo account."""
+    return Staff.objects.filter(user__email__endswith=DEMO_EMAIL_DOMAIN).exists()
+
+
+def other_data_present() -> bool:
+    """Whether this database holds an organisation or customers of its own (checked when it has no demo staff):
+    seed_demo then writes nothing, so that demo rows never mix with real ones."""
+    return Staff.objects.exists() or Branch.objects.exists() or Customer.objects.exists()
+
+
 DEMO_USERNAMES = ("admin", "head", "officer", "head1", "rm1")
 
 
@@ -221,7 +233,7 @@ def demo_logins() -> list[DemoLogin]:
         for s in Staff.objects.filter(user__username__in=DEMO_USERNAMES).select_related("user", "branch")
     }
     return [
-        DemoLogin(name, staff[name].get_role_display(), staff[name].name, staff[name].branch.name)
+        DemoLogin(name, staff[name].role_title, staff[name].name, staff[name].branch.name)
         for name in DEMO_USERNAMES
         if name in staff
     ]

@@ -117,7 +117,7 @@ class Staff(models.Model):
 
     class Role(models.TextChoices):
         RM = "rm", _("Relationship manager (客户经理)")
-        HEAD = "head", _("Branch head (网点/支行负责人)")
+        HEAD = "head", _("Branch head (分行/支行/网点负责人)")
         OFFICER = "officer", _("Complaints officer (投诉专员)")
         ADMIN = "admin", _("Administrator (总行管理员)")
 
@@ -159,6 +159,17 @@ class Staff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.employee_no})"
+
+    @property
+    def role_title(self) -> str:
+        """The role as a title: a head's names the level of their branch (分行负责人, 支行负责人, 网点负责人)."""
+        if self.role != self.Role.HEAD:
+            return self.get_role_display()
+        return {
+            Branch.Level.BRANCH: _("Branch head (分行负责人)"),
+            Branch.Level.SUB_BRANCH: _("Sub-branch head (支行负责人)"),
+            Branch.Level.OUTLET: _("Outlet head (网点负责人)"),
+        }[self.branch.level]
 
     @property
     def is_active_staff(self) -> bool:

@@ -67,6 +67,7 @@ NEW_MIGRATIONS = {
     ("organisation", "0001_initial"),
     ("organisation", "0002_moved_models_data"),
     ("organisation", "0003_sign_in_log"),
+    ("organisation", "0004_head_role_label"),
     ("notifications", "0001_initial"),
     ("reminders", "0001_initial"),
     ("dashboards", "0001_initial"),

@@ -1,25 +1,64 @@
+import logging
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dashboards.figures import figures_rebuild
 from demo.complaints import seed_complaints
 from demo.customers import seed_customers
-from demo.organisation import demo_logins, rms_for_customers, seed_organisation, seed_visit_plans
+from demo.organisation import (
+    demo_data_present,
+    demo_logins,
+    other_data_present,
+    rms_for_customers,
+    seed_organisation,
+    seed_visit_plans,
+)
+
+# Loggers that report every day or batch of a seed: shown only with -v 2.
+CHATTY_LOGGERS = ("dashboards.figures",)
+
+
+@contextmanager
+def _quiet(verbosity: int):
+    if verbosity >= 2:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in CHATTY_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class Command(BaseCommand):
-    help = "Create realistic demo data (idempotent, deterministic for a seed) and print the demo logins."
+    help = (
+        "Create realistic demo data (idempotent, deterministic for a seed) and print the demo logins. "
+        "Refuses a database that holds staff, branches or customers but no demo staff."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=2000, help="number of demo customers (default 2,000)")
         parser.add_argument("--seed", type=int, default=2026, help="random seed; the same seed gives the same data")
         parser.add_argument("--password", default=settings.DEMO_PASSWORD, help="password of every demo login")
         parser.add_argument("--show-logins", action="store_true", help="only print the demo logins")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="seed only a database without demo data; with demo data, say so and print the logins",
+        )
+        parser.add_argument(
+            "--no-logins", action="store_true", help="do not print the demo logins (make run prints them at the end)"
+        )
         parser.add_argument(
             "--figure-days",
             type=int,
@@ -28,32 +67,79 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, customers: int, seed: int, password: str, show_logins: bool, figure_days: int = 90, **options
+        self,
+        *args,
+        customers: int,
+        seed: int,
+        password: str,
+        show_logins: bool,
+        if_empty: bool = False,
+        no_logins: bool = False,
+        figure_days: int = 90,
+        verbosity: int = 1,
+        **options,
     ):
+        self.no_logins = no_logins and not show_logins
         if show_logins:
             self._print_logins(demo_logins(), password)
             return
+        if demo_data_present():
+            if if_empty:
+                self.stdout.write(_("Demo data already exists in this database; not generated again."))
+                self._print_logins(demo_logins(), password)
+                return
+        elif other_data_present():
+            raise CommandError(
+                _(
+                    "This database already holds staff, branches or customers that are not demo data: "
+                    "no demo data was written. Use an empty database for the demo."
+                )
+            )
+        with _quiet(verbosity):
+            self._seed(customers=customers, seed=seed, password=password, figure_days=figure_days, verbosity=verbosity)
+
+    def _seed(self, *, customers: int, seed: int, password: str, figure_days: int, verbosity: int):
+        def detail(line: str) -> None:
+            if verbosity >= 2:
+                self.stdout.write(line)
+
         started = time.monotonic()
-        logins = seed_organisation(password=password, seed=seed, rms=rms_for_customers(customers))
-        self.stdout.write(f"  organisation: {time.monotonic() - started:.1f} s")
+        seed_organisation(password=password, seed=seed, rms=rms_for_customers(customers))
+        self.stdout.write(_("  organisation: %(seconds).1f s") % {"seconds": time.monotonic() - started})
         step = time.monotonic()
-        written = seed_customers(n=customers, seed=seed, out=self.stdout.write)
-        self.stdout.write(f"  customers: {written} in {time.monotonic() - step:.1f} s")
+        written = seed_customers(n=customers, seed=seed, out=detail)
+        detail(f"  {written}")
+        self.stdout.write(
+            _("  customers: %(count)s in %(seconds).1f s")
+            % {"count": written["customers"], "seconds": time.monotonic() - step}
+        )
         step = time.monotonic()
         plans = seed_visit_plans(seed=seed)
-        self.stdout.write(f"  visit plans: {plans} in {time.monotonic() - step:.1f} s")
+        self.stdout.write(
+            _("  visit plans: %(count)s in %(seconds).1f s") % {"count": plans, "seconds": time.monotonic() - step}
+        )
         step = time.monotonic()
         complaints = seed_complaints(seed=seed, customers=customers)
-        self.stdout.write(f"  complaints: {complaints} in {time.monotonic() - step:.1f} s")
+        self.stdout.write(
+            _("  complaints: %(count)s in %(seconds).1f s") % {"count": complaints, "seconds": time.monotonic() - step}
+        )
         if figure_days > 0:
             step = time.monotonic()
             yesterday = timezone.localdate() - timedelta(days=1)
             runs = figures_rebuild(since=yesterday - timedelta(days=figure_days - 1), until=yesterday)
-            self.stdout.write(f"  dashboard figures: {len(runs)} days in {time.monotonic() - step:.1f} s")
+            self.stdout.write(
+                _("  dashboard figures: %(count)s days in %(seconds).1f s")
+                % {"count": len(runs), "seconds": time.monotonic() - step}
+            )
         self.stdout.write(self.style.SUCCESS(_("Demo data ready.")) + f" ({time.monotonic() - started:.1f} s)")
-        self._print_logins(logins, password)
+        self._print_logins(demo_logins(), password)
 
     def _print_logins(self, logins, password):
+        if self.no_logins:
+            return
+        if not logins:
+            self.stdout.write(_("This database holds no demo logins: run seed_demo to create them."))
+            return
         self.stdout.write(_("Demo logins (password: %(password)s):") % {"password": password})
         for login in logins:
             self.stdout.write(f"  {login.username:<10} {login.role} · {login.name} · {login.branch}")
