@@ -104,13 +104,7 @@ class CustomerBaseForm(SubmissionKeyMixin, forms.Form):
     mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     tags = TagsField(label=_("Tags"), required=False, help_text=_("separate with commas"))
-    notes = forms.CharField(
-        label=_("Notes"),
-        required=False,
-        max_length=text_limits.NOTE,
-        error_messages=text_limits.ERRORS,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    notes = text_limits.text_field(_("Notes"), text_limits.NOTE, rows=3)
 
     def __init__(self, *args, user, instance: Customer | None = None, **kwargs):
         self.instance = instance

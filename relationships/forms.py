@@ -34,13 +34,7 @@ class InteractionForm(SubmissionKeyMixin, forms.Form):
     occurred_at = forms.DateTimeField(
         label=_("When"), widget=LocalDateTimeInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
-    notes = forms.CharField(
-        label=_("Notes"),
-        required=False,
-        max_length=text_limits.NOTE,
-        error_messages=text_limits.ERRORS,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    notes = text_limits.text_field(_("Notes"), text_limits.NOTE, rows=2)
     products = forms.ModelMultipleChoiceField(
         label=_("Products discussed"),
         required=False,
@@ -85,12 +79,7 @@ class RatingForm(SubmissionKeyMixin, forms.Form):
 
 class ReassignmentForm(SubmissionKeyMixin, forms.Form):
     to_staff = forms.ModelChoiceField(label=_("New RM"), queryset=None)
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=text_limits.REASON,
-        error_messages=text_limits.ERRORS,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    reason = text_limits.text_field(_("Reason"), text_limits.REASON, rows=3, required=True)
 
     def __init__(self, *args, rm_choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,13 +116,7 @@ class VisitPlanForm(SubmissionKeyMixin, forms.Form):
     customers = forms.ModelMultipleChoiceField(
         label=_("Customers to visit"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
-    preparation = forms.CharField(
-        label=_("What to prepare"),
-        required=False,
-        max_length=text_limits.NOTE,
-        error_messages=text_limits.ERRORS,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    preparation = text_limits.text_field(_("What to prepare"), text_limits.NOTE, rows=3)
 
     def __init__(self, *args, customer_choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,13 +129,7 @@ class VisitReportLineForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=Interaction.Outcome.choices, initial=Interaction.Outcome.REACHED
     )
-    notes = forms.CharField(
-        label=_("Notes"),
-        required=False,
-        max_length=text_limits.NOTE,
-        error_messages=text_limits.ERRORS,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    notes = text_limits.text_field(_("Notes"), text_limits.NOTE, rows=2)
     next_follow_up_on = forms.DateField(
         label=_("Next follow-up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

@@ -19,12 +19,7 @@ class FollowUpDoneForm(forms.Form):
     next_follow_up_on = forms.DateField(
         label=_("Next follow-up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    next_action = forms.CharField(
-        label=_("Next action"),
-        required=False,
-        max_length=Interaction._meta.get_field("next_action").max_length,
-        error_messages=text_limits.ERRORS,
-    )
+    next_action = text_limits.text_field(_("Next action"), Interaction._meta.get_field("next_action").max_length)
 
 
 class SnoozeForm(forms.Form):
