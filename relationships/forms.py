@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site import text_limits
+from crm_site.fields import KeysMultipleChoiceField
 from crm_site.widgets import LocalDateTimeInput
 from customers.models import Product
 from idempotency.forms import SubmissionKeyMixin
@@ -35,7 +36,7 @@ class InteractionForm(SubmissionKeyMixin, forms.Form):
         label=_("When"), widget=LocalDateTimeInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
     notes = text_limits.text_field(_("Notes"), text_limits.NOTE, rows=2)
-    products = forms.ModelMultipleChoiceField(
+    products = KeysMultipleChoiceField(
         label=_("Products discussed"),
         required=False,
         queryset=Product.objects.filter(is_active=True),
@@ -94,9 +95,7 @@ class LeavingForm(forms.Form):
 
 
 class HandoverForm(SubmissionKeyMixin, forms.Form):
-    targets = forms.ModelMultipleChoiceField(
-        label=_("Receiving RMs"), queryset=None, widget=forms.CheckboxSelectMultiple
-    )
+    targets = KeysMultipleChoiceField(label=_("Receiving RMs"), queryset=None, widget=forms.CheckboxSelectMultiple)
     method = forms.ChoiceField(label=_("Distribution"), choices=Handover.Method.choices, initial=Handover.Method.EVEN)
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
@@ -113,7 +112,7 @@ class VisitPlanForm(SubmissionKeyMixin, forms.Form):
     purpose = forms.ChoiceField(
         label=_("Purpose"), choices=Interaction.Purpose.choices, initial=Interaction.Purpose.MAINTENANCE
     )
-    customers = forms.ModelMultipleChoiceField(
+    customers = KeysMultipleChoiceField(
         label=_("Customers to visit"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
     preparation = text_limits.text_field(_("What to prepare"), text_limits.NOTE, rows=3)
