@@ -14,7 +14,7 @@ from .models import (
 
 
 @admin.register(ComplaintCategory, ComplaintCause)
-class ClassificationAdmin(admin.ModelAdmin):
+class ClassificationAdmin(AdminInputMixin, admin.ModelAdmin):
     list_display = ("code", "name", "name_en", "sort_order", "is_active")
     list_editable = ("sort_order", "is_active")
     search_fields = ("code", "name", "name_en")
@@ -150,7 +150,7 @@ class ComplaintAdmin(AdminInputMixin, admin.ModelAdmin):
 
 
 @admin.register(ComplaintEvent)
-class ComplaintEventAdmin(admin.ModelAdmin):
+class ComplaintEventAdmin(AdminInputMixin, admin.ModelAdmin):
     """The timeline is append-only: read-only here."""
 
     list_display = ("complaint", "at", "kind", "actor", "from_status", "to_status")

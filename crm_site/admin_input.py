@@ -11,8 +11,11 @@ by ``crm_site.nul_middleware``):
   key and failed. ``BoundedAutocompleteSelect`` shows only the posted values that are keys; the form already says
   the choice is not valid.
 
-``AdminInputMixin`` puts both on a ModelAdmin; every admin of the project that has a date drill-down or an
-autocomplete field uses it (tests/crm_site/test_fuzz.py fuzzes every admin list and add form)."""
+- a list's search (``?q=``) of 100,000 characters is a LIKE pattern SQLite refuses ("pattern too complex"); the
+  search term is cut at ``SEARCH_MAX_LENGTH`` characters, longer than any name, number or reference searched.
+
+``AdminInputMixin`` puts all three on a ModelAdmin; every admin of the project that has a date drill-down, an
+autocomplete field or a search uses it (tests/crm_site/test_fuzz.py fuzzes every admin list and add form)."""
 
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -42,7 +45,13 @@ def _is_key(field, value) -> bool:
     return True
 
 
+SEARCH_MAX_LENGTH = 200
+
+
 class AdminInputMixin:
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, search_term[:SEARCH_MAX_LENGTH])
+
     def get_changelist(self, request, **kwargs):
         return BoundedChangeList
 

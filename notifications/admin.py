@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from crm_site.admin_input import AdminInputMixin
+
 from .models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AdminInputMixin, admin.ModelAdmin):
     list_display = ("created_at", "recipient", "text", "read_at")
     list_select_related = ("recipient",)
     search_fields = ("recipient__name", "text")

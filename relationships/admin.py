@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm_site.admin_input import AdminInputMixin
 from crm_site.pagination import CappedPaginator
 
 from .models import (
@@ -28,7 +29,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(AdminInputMixin, admin.ModelAdmin):
     """Read-only: portfolios change through approved requests and handovers."""
 
     list_display = ("customer", "staff", "role", "started_at", "ended_at", "approved_by", "reason")
@@ -55,7 +56,7 @@ class ReassignmentItemInline(ReadOnlyInline):
 
 
 @admin.register(ReassignmentRequest)
-class ReassignmentRequestAdmin(SimpleHistoryAdmin):
+class ReassignmentRequestAdmin(AdminInputMixin, SimpleHistoryAdmin):
     list_display = ("pk", "requested_by", "to_staff", "status", "created_at", "decided_by", "decided_at")
     list_filter = ("status",)
     list_select_related = ("requested_by", "to_staff", "decided_by")
@@ -76,7 +77,7 @@ class HandoverItemInline(ReadOnlyInline):
 
 
 @admin.register(Handover)
-class HandoverAdmin(SimpleHistoryAdmin):
+class HandoverAdmin(AdminInputMixin, SimpleHistoryAdmin):
     list_display = ("leaver", "status", "method", "prepared_by", "decided_by", "decided_at")
     list_filter = ("status", "method")
     list_select_related = ("leaver", "prepared_by", "decided_by")
@@ -92,7 +93,7 @@ class HandoverAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(AdminInputMixin, admin.ModelAdmin):
     """Read-only: interactions are an audit trail (their author corrects them within 24 hours in the app)."""
 
     list_display = ("occurred_at", "customer", "staff", "channel", "purpose", "outcome", "next_follow_up_on")
@@ -119,7 +120,7 @@ class VisitPlanItemInline(ReadOnlyInline):
 
 
 @admin.register(VisitPlan)
-class VisitPlanAdmin(SimpleHistoryAdmin):
+class VisitPlanAdmin(AdminInputMixin, SimpleHistoryAdmin):
     list_display = ("planned_on", "staff", "purpose", "status", "reviewed_by")
     list_filter = ("status", "purpose")
     list_select_related = ("staff", "reviewed_by")
@@ -132,7 +133,7 @@ class VisitPlanAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SatisfactionRating)
-class SatisfactionRatingAdmin(admin.ModelAdmin):
+class SatisfactionRatingAdmin(AdminInputMixin, admin.ModelAdmin):
     list_display = ("recorded_at", "customer", "rated_staff", "score", "recorded_by")
     list_filter = ("score",)
     list_select_related = ("customer", "rated_staff", "recorded_by")

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
+from crm_site.admin_input import AdminInputMixin
 from crm_site.pagination import CappedPaginator
 
 from .models import FollowUp
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(AdminInputMixin, admin.ModelAdmin):
     list_display = ("due_on", "kind", "title", "customer", "staff", "status")
     list_filter = ("kind", "status")
     list_select_related = ("customer", "staff")

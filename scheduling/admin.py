@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from crm_site.admin_input import AdminInputMixin
+
 from .models import JobRun
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(AdminInputMixin, admin.ModelAdmin):
     """The run record, read-only: what ran each day, when, and how it ended."""
 
     list_display = ("day", "task", "arguments", "status", "started_at", "finished_at", "catch_ups")
