@@ -128,7 +128,7 @@ window.crmCharts.dashboard = function (seriesId, coverageId, unit) {
   const short = s.labels.map((d) => d.slice(5));
   const dates = { ticks: { maxTicksLimit: 8, maxRotation: 0 } };
   c.series("chart-aum", "line", short,
-    s.aum_by_tier.map((t, i) => ({ label: t.label, data: t.data, fill: true, borderWidth: 1.5, backgroundColor: c.tint(c.palette[i % c.palette.length], 0.55) })),
+    s.aum_by_tier.map((t, i) => ({ label: t.label, data: t.data, fill: i === 0 ? "origin" : "-1", borderWidth: 1.5, backgroundColor: c.tint(c.palette[i % c.palette.length], 0.75) })),
     { scales: { y: { stacked: true, beginAtZero: true, title: c.axisTitle(unit), ticks: { callback: c.wanTick } }, x: dates },
       plugins: { tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${c.wan(ctx.parsed.y)} ${unit || ""}` } } } });
   const cov = read(coverageId) || [];
