@@ -4,7 +4,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -62,8 +76,27 @@ def complaints_of_customer(user, customer, limit: int = 10) -> list[Complaint]:
     return list(
         Complaint.objects.filter(customer=customer)
         .select_related("category", "handler")
+        # Every row carries the number of the customer's open complaints, counted before the limit (the 360°
+        # page's highlights show it without a query of their own).
+        .annotate(
+            open_total=Window(
+                Sum(
+                    Case(
+                        When(status__in=Complaint.OPEN_STATES, then=Value(1)),
+                        default=Value(0),
+                        output_field=IntegerField(),
+                    )
+                )
+            )
+        )
         .order_by("-received_at", "-pk")[:limit]
     )
+
+
+def open_complaint_count(complaints: list[Complaint]) -> int:
+    """The customer's open complaints, from the rows ``complaints_of_customer`` read (all of them, not the
+    first ``limit``)."""
+    return complaints[0].open_total if complaints else 0
 
 
 def customer_complaints_for_intake(user, customer) -> QuerySet[Complaint]:

@@ -225,6 +225,26 @@ class Customer360:
     maturing_soon: int
     recent_reveals: list[AccessLog]
 
+    @property
+    def trend_change(self) -> Decimal | None:
+        """AUM at the last snapshot of the 90 days less AUM at the first (None with fewer than two)."""
+        if len(self.trend) < 2:
+            return None
+        return Decimal(str(self.trend[-1][1])) - Decimal(str(self.trend[0][1]))
+
+    @property
+    def trend_change_pct(self) -> Decimal | None:
+        """The same change as a percentage of the first snapshot, to one decimal (None from zero)."""
+        change = self.trend_change
+        first = Decimal(str(self.trend[0][1])) if self.trend else Decimal(0)
+        if change is None or not first:
+            return None
+        return (change * 100 / first).quantize(Decimal("0.1"))
+
+    @property
+    def trend_since(self) -> str | None:
+        return self.trend[0][0] if self.trend else None
+
 
 def customer_360(user, pk) -> Customer360:
     """Everything on the customer's 360° page, in a fixed number of queries."""

@@ -107,12 +107,18 @@ def test_the_head_dashboard_draws_its_charts(org, month, live_server, browser, s
         page.wait_for_url(f"{live_server.url}/dashboard/")  # the head's home
         page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 4")
         assert page.locator("[data-testid=kpis] .kpi-card").count() == 6
+        # Amounts on a value axis from zero, in 万元 with the unit as the axis title.
+        aum = page.evaluate(
+            "() => { const y = Chart.getChart('chart-aum').scales.y; return [y.min, y.options.title.text]; }"
+        )
+        assert aum[0] == 0 and aum[1]
         assert page.locator("[data-testid=rm-table] tbody tr").count() == 2
         assert page.locator("[data-testid=churn-list] li").count() == 4  # the west customers at risk
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, f"dashboard-head-{label}")
         page.locator("[data-testid=rm-table] tbody tr a").first.click()
         page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 2")
+        assert page.evaluate("() => Chart.getChart('chart-rm-aum').scales.y.min") == 0
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, f"dashboard-rm-{label}")
         context.close()
