@@ -66,7 +66,7 @@ format: $(STAMP)
 # Regenerates the translation catalogues (needs GNU gettext) and compiles them; the .mo files are committed.
 messages: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py makemessages --locale=zh_Hans --locale=en --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*' --no-obsolete
-	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*'
+	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*'  # locale/ and the hand-kept locale_vendor/
 
 # The benchmark (bench/, docs/performance.md) on PostgreSQL and Redis: DATABASE_URL and REDIS_URL of the
 # environment, else crm_bench_<scale> on 127.0.0.1 and Redis database 5. BENCH_SCALE=small (10k customers, the CI

@@ -3,9 +3,16 @@ edit it (Django admin → Periodic tasks). Installing never overwrites an entry 
 found by name and only missing ones are created. Times are Asia/Shanghai.
 
 Add an entry here and a data migration calling ``install`` to ship a new periodic job.
+
+An entry's ``name`` is its key: ``install`` and the data migrations find the row by it, and beat and the logs show
+it, so it stays the same whatever the language. What the admin shows is the entry's ``label``, translated
+(``label_of``); a task an admin added by hand shows its name.
 """
 
 from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -13,6 +20,7 @@ TIMEZONE = "Asia/Shanghai"
 @dataclass(frozen=True)
 class Entry:
     name: str
+    label: Promise
     task: str
     minute: str
     hour: str
@@ -24,6 +32,7 @@ class Entry:
 DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     Entry(
         name="customers: derive the lifecycle stages",
+        label=_("Derive the customers' lifecycle stages"),
         task="customers.tasks.derive_lifecycle",
         minute="40",
         hour="1",
@@ -31,6 +40,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="dashboards: build yesterday's daily figures",
+        label=_("Build yesterday's daily figures"),
         task="dashboards.tasks.build_figures",
         minute="50",
         hour="1",
@@ -38,6 +48,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="housekeeping: purge expired sessions and old sign-in attempts",
+        label=_("Purge expired sessions and old sign-in attempts"),
         task="organisation.tasks.purge_expired_sessions",
         minute="15",
         hour="2",
@@ -45,6 +56,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="customers: asset snapshot partitions",
+        label=_("Maintain the asset snapshot partitions"),
         task="customers.tasks.maintain_snapshot_partitions",
         minute="10",
         hour="1",
@@ -52,6 +64,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="customers: recompute tiers from AUM",
+        label=_("Recompute customer tiers from AUM"),
         task="customers.tasks.recompute_tiers",
         minute="30",
         hour="1",
@@ -59,6 +72,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="reminders: expire and wake follow-ups",
+        label=_("Expire and wake follow-ups"),
         task="reminders.tasks.follow_ups_housekeeping",
         minute="45",
         hour="5",
@@ -67,16 +81,28 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     *(
         Entry(
             name=f"reminders: {kind}",
+            label=label,
             task="reminders.tasks.generate_reminders",
             minute=str(5 * i),
             hour="6",
             description=f"生成跟进提醒（{kind}）/ Generate follow-up reminders ({kind})",
             kwargs=f'{{"kind": "{kind}"}}',
         )
-        for i, kind in enumerate(("manual", "contact_policy", "birthday", "holiday", "maturity", "movement", "churn"))
+        for i, (kind, label) in enumerate(
+            (
+                ("manual", _("Generate the manual follow-ups")),
+                ("contact_policy", _("Generate the contact-policy follow-ups")),
+                ("birthday", _("Generate the birthday greetings")),
+                ("holiday", _("Generate the holiday greetings")),
+                ("maturity", _("Generate the maturity reminders")),
+                ("movement", _("Generate the large-movement reminders")),
+                ("churn", _("Generate the churn-risk reminders")),
+            )
+        )
     ),
     Entry(
         name="complaints: escalate overdue and major complaints",
+        label=_("Escalate overdue and major complaints"),
         task="complaints.tasks.escalate_complaints",
         minute="*/15",
         hour="*",
@@ -84,6 +110,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="reminders: morning digest",
+        label=_("Send the morning digest"),
         task="reminders.tasks.digest_dispatch",
         minute="0",
         hour="8",
@@ -91,6 +118,7 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="scheduling: catch up missed daily jobs",
+        label=_("Catch up missed daily jobs"),
         task="scheduling.tasks.catch_up",
         minute="*/10",
         hour="*",
@@ -98,12 +126,22 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     ),
     Entry(
         name="feed: load ready files from the inbox",
+        label=_("Load the ready core-banking files"),
         task="feed.tasks.scan_inbox",
         minute="*/5",
         hour="*",
         description="每5分钟加载收件目录中已就绪的核心系统数据文件 / Load the core-banking files ready in the inbox every 5 minutes",
     ),
 )
+
+
+LABELS = {entry.name: entry.label for entry in DEFAULT_SCHEDULE}
+
+
+def label_of(name: str) -> str:
+    """What the admin shows for a periodic task: the translated label of one of ours, else its name."""
+    label = LABELS.get(name)
+    return str(label) if label is not None else name
 
 
 def install(PeriodicTask, CrontabSchedule, entries=DEFAULT_SCHEDULE) -> int:  # noqa: N803 - model classes

@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "simple_history",
-    "axes",
+    "crm_site.apps.AxesConfig",  # django-axes, under a translated name in Django admin
     # The project's apps, from the ground floor up (docs/architecture.md).
     "scheduling",
     "idempotency",
@@ -372,7 +372,10 @@ PERMISSIONS_POLICY = {
 # --------------------------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/ is the project's catalogue (`make messages` regenerates it from the code); locale_vendor/ holds, by hand,
+# the third-party packages' messages their own catalogues lack (django-axes, django-celery-beat, the Django admin's
+# newest strings). The project's catalogue wins where both have a message.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 FORMAT_MODULE_PATH = ["crm_site.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

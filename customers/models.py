@@ -219,10 +219,22 @@ class Customer(models.Model):
     contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
@@ -426,7 +438,9 @@ class AssetSnapshot(models.Model):
     """A customer's total financial assets (AUM) on one day, from the core-banking extract."""
 
     # No separate index on customer: the unique (customer, date) index serves every lookup by customer.
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="snapshots", db_index=False)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )
     date = models.DateField(_("date"))
     aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2)
 

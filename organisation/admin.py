@@ -1,10 +1,18 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, Permission
+from django.utils import formats, timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm_site.admin_input import AdminInputMixin
+from crm_site.admin_labels import LabelledObjectAdminMixin
 
 from . import services
 from .models import Branch, SignInRecord, Staff
@@ -182,3 +190,134 @@ def _bounded_axes_admins() -> None:
 
 
 _bounded_axes_admins()
+
+
+# django-axes' admin in the user's language: its records named in words (their ``__str__`` is English), and the
+# form data it keeps ("username=…\npassword=********") shown with the fields' labels, not their raw keys.
+
+FORM_KEYS = {
+    "username": _("Username"),
+    "password": _("Password"),
+    "next": _("Page after sign-in"),
+}
+HIDDEN_KEYS = {"csrfmiddlewaretoken"}
+
+
+def form_data_in_words(data: str):
+    """django-axes' ``key=value`` lines, each key replaced by its field's label; the CSRF token left out."""
+    lines = []
+    for line in (data or "").splitlines():
+        key, _sep, value = line.partition("=")
+        if key in HIDDEN_KEYS:
+            continue
+        lines.append((FORM_KEYS.get(key, key), value))
+    if not lines:
+        return "—"
+    return format_html_join(mark_safe("<br>"), "{}：{}", lines)
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i:s") if moment else ""
+
+
+class AxesInWordsMixin(LabelledObjectAdminMixin):
+    def get_readonly_fields(self, request, obj=None):
+        fields = [f for f in super().get_readonly_fields(request, obj) if f not in ("get_data", "post_data")]
+        return [*fields, "query_in_words", "form_in_words"]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (name, {**options, "fields": [self._in_words(f) for f in options["fields"]]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    @staticmethod
+    def _in_words(field):
+        return {"get_data": "query_in_words", "post_data": "form_in_words"}.get(field, field)
+
+    @admin.display(description=_("Query parameters"))
+    def query_in_words(self, obj):
+        return form_data_in_words(getattr(obj, "get_data", ""))
+
+    @admin.display(description=_("Form fields"))
+    def form_in_words(self, obj):
+        return form_data_in_words(getattr(obj, "post_data", ""))
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptInWordsAdmin(AxesInWordsMixin, axes_admin.AccessAttemptAdmin):
+    @admin.display(description=_("Status"))
+    def status(self, obj):
+        return super().status(obj)
+
+    def object_label(self, obj) -> str:
+        return _("Failed sign-ins of %(username)s, the latest at %(when)s") % {
+            "username": obj.username,
+            "when": _when(obj.attempt_time),
+        }
+
+
+@admin.register(AccessLog)
+class AccessLogInWordsAdmin(AxesInWordsMixin, axes_admin.AccessLogAdmin):
+    def object_label(self, obj) -> str:
+        return _("Sign-in of %(username)s at %(when)s") % {"username": obj.username, "when": _when(obj.attempt_time)}
+
+
+@admin.register(AccessFailureLog)
+class AccessFailureInWordsAdmin(AxesInWordsMixin, axes_admin.AccessFailureLogAdmin):
+    def object_label(self, obj) -> str:
+        return _("Failed sign-in of %(username)s at %(when)s") % {
+            "username": obj.username,
+            "when": _when(obj.attempt_time),
+        }
+
+
+# Permissions are stored with Django's English names ("Can add log entry"); the group and user pages' permission
+# selectors name them in the user's language from the model's translated name instead.
+
+PERMISSION_ACTIONS = {
+    "add": _("Can add %(name)s"),
+    "change": _("Can change %(name)s"),
+    "delete": _("Can delete %(name)s"),
+    "view": _("Can view %(name)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    model = permission.content_type.model_class()
+    if model is None:
+        return str(permission)
+    action, _sep, model_name = permission.codename.partition("_")
+    if action in PERMISSION_ACTIONS and model_name == model._meta.model_name:
+        name = PERMISSION_ACTIONS[action] % {"name": model._meta.verbose_name}
+    else:
+        name = _(permission.name)  # a custom permission: its name, translated where it is ours
+    return f"{model._meta.app_config.verbose_name} | {model._meta.verbose_name} | {name}"
+
+
+class PermissionLabelsMixin:
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name in ("permissions", "user_permissions") and field is not None:
+            field.label_from_instance = permission_label
+        return field
+
+
+User = get_user_model()
+admin.site.unregister(Group)
+admin.site.unregister(User)
+
+
+@admin.register(Group)
+class GroupInWordsAdmin(PermissionLabelsMixin, GroupAdmin):
+    pass
+
+
+@admin.register(User)
+class UserInWordsAdmin(PermissionLabelsMixin, UserAdmin):
+    pass

@@ -1,7 +1,10 @@
+from axes.helpers import get_failure_limit
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import Staff
 
@@ -28,6 +31,25 @@ class BoundedUsernameMixin:
         if len(username) > self.fields["username"].max_length:  # the user model's own bound (150)
             raise self.get_invalid_login_error()
         return super().clean()
+
+    def get_invalid_login_error(self):
+        """A wrong username or password says how many tries remain before the account is locked: django-axes has
+        just counted this failure (``request.axes_failures_since_start``) against ``AXES_FAILURE_LIMIT``. Without a
+        counted failure (a refused over-long username, a non-staff account on the admin sign-in) the message is
+        Django's own; the failure that reaches the limit gets the lock page instead of the form."""
+        failures = getattr(self.request, "axes_failures_since_start", None)
+        if not failures:
+            return super().get_invalid_login_error()
+        limit = get_failure_limit(self.request, {"username": self.cleaned_data.get("username")})
+        remaining = limit - failures
+        if remaining <= 0:
+            return super().get_invalid_login_error()
+        message = ngettext(
+            "Wrong username or password. %(count)s more try before the account is locked.",
+            "Wrong username or password. %(count)s more tries before the account is locked.",
+            remaining,
+        )
+        return ValidationError(message % {"count": remaining}, code="invalid_login")
 
 
 class SignInForm(BoundedUsernameMixin, AuthenticationForm):

@@ -44,10 +44,20 @@ class Assignment(models.Model):
         Staff, verbose_name=_("approved by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     request = models.ForeignKey(
-        "ReassignmentRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+        "ReassignmentRequest",
+        verbose_name=_("reassignment request"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
     )
     handover = models.ForeignKey(
-        "Handover", on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+        "Handover",
+        verbose_name=_("handover"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
     )
 
     objects = AssignmentQuerySet.as_manager()

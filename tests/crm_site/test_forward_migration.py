@@ -86,6 +86,8 @@ NEW_MIGRATIONS = {
     ("scheduling", "0002_schedule"),
     ("complaints", "0005_same_matter_and_text_limits"),
     ("idempotency", "0001_initial"),
+    ("customers", "0015_field_labels"),
+    ("relationships", "0012_field_labels"),
 }
 # The models added since the old head: each gains a content type and Django's four default permissions.
 NEW_MODELS = {
