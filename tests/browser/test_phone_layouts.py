@@ -93,3 +93,23 @@ def test_intake_keeps_what_was_typed_while_the_customer_is_searched_and_picked(
         assert complaint.request == typed["textarea[name=request]"] and complaint.facts == typed["textarea[name=facts]"]
     finally:
         context.close()
+
+
+def test_the_visit_plan_picker_filters_as_the_rm_types(org, book, live_server, phone_page, screenshot):
+    from django.urls import reverse
+
+    page = phone_page
+    sign_in(page, live_server, "rm_west", TEST_PASSWORD)
+    page.goto(live_server.url + reverse("relationships:visit-plan-create"))
+    options = page.locator("[data-testid=visit-customers] .form-check")
+    assert options.count() == 2  # 王西甲 and the corporate customer, both never contacted
+    page.fill("[data-testid=visit-customer-filter]", "王西")
+    assert options.filter(has_text="王西甲").is_visible()
+    assert options.filter(has_text="杭州测试科技").is_hidden()
+    options.filter(has_text="王西甲").locator("input").check()
+    page.fill("[data-testid=visit-customer-filter]", "没有这个人")
+    assert options.filter(has_text="王西甲").is_visible()  # a checked option is never hidden
+    page.fill("[data-testid=visit-customer-filter]", "")
+    assert options.filter(has_text="杭州测试科技").is_visible()
+    page.fill("[data-testid=visit-customer-filter]", "杭州")
+    screenshot(page, "visit-plan-picker-phone")
