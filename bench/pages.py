@@ -169,6 +169,7 @@ PAGES: tuple[Page, ...] = (
     Page("today", RM, ("reminders:today",)),
     Page("today (head)", SUB_HEAD, ("reminders:today",)),
     Page("my visits", RM, ("relationships:my-visits",)),
+    Page("visit plan form", RM, ("relationships:visit-plan-create",)),
     Page("notifications", RM, ("notifications:notification-list",)),
     Page("approvals", HEAD, ("relationships:approvals",)),
     Page("reassignments", HEAD, ("relationships:reassignment-list",)),
@@ -184,6 +185,7 @@ PAGES: tuple[Page, ...] = (
         kwargs=_complaint_pk,
         pattern=r"^complaints:[\w-]*detail$",
     ),
+    Page("complaint intake", OFFICER, ("complaints:complaint-create",)),
     Page("complaint statistics", OFFICER, ("complaints:statistics",)),
     Page("complaint repeated causes", OFFICER, ("complaints:repeated-causes",)),
     # Dashboards

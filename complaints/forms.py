@@ -178,6 +178,9 @@ class IntakeForm(SubmissionKeyMixin, forms.Form):
 
     def __init__(self, *args, user, same_matter_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Shown in the customer picker, outside the <form> (the picker is swapped in place by htmx): the form
+        # attribute ties it to the intake form all the same.
+        self.fields["duplicate_of"].widget.attrs["form"] = "intake-form"
         if same_matter_choices is not None:
             self.fields["duplicate_of"].queryset = same_matter_choices
             self.fields["duplicate_of"].label_from_instance = lambda c: (

@@ -22,6 +22,7 @@ from django.db.models import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from customers.selectors import customers_visible_to, search_condition
 from organisation import access
 from organisation.models import Branch, Staff
 from organisation.selectors import staff_of, staff_visible_to
@@ -107,6 +108,19 @@ def customer_complaints_for_intake(user, customer) -> QuerySet[Complaint]:
         .filter(customer=customer)
         .select_related("branch", "handler", "subject_staff")
         .order_by("-received_at", "-pk")
+    )
+
+
+def intake_customer_matches(user, q: str, *, limit: int = 10) -> list:
+    """Intake's customer search: the first ``limit`` customers the user may see that the term finds (name prefix,
+    customer number, mobile, ID number or its last 4: ``customers.selectors.search_condition``), by name."""
+    if not q:
+        return []
+    return list(
+        customers_visible_to(user)
+        .filter(search_condition(q))
+        .select_related("branch", "primary_rm")
+        .order_by("name", "pk")[:limit]
     )
 
 

@@ -17,7 +17,7 @@ from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form
 from customers import search
 from customers.exports import export_logged
-from customers.selectors import customers_visible_to, search_condition
+from customers.selectors import customers_visible_to
 from idempotency.services import submit_once
 from organisation import access
 from organisation.access import EVERY_ROLE
@@ -58,6 +58,9 @@ class IntakeCustomerSearchView(RoleRequiredMixin, View):
     allowed_roles = access.COMPLAINT_MANAGERS
 
     def post(self, request):
+        if request.htmx:  # the page stays, with what was typed in it: only the customer picker is replaced
+            q = (request.POST.get(search.TERM) or "").strip()[:40]
+            return render(request, ComplaintCreateView.fragment, ComplaintCreateView.picker_context(request, None, q))
         return search.redirect_with_token(request, request.POST, to=reverse("complaints:complaint-create"))
 
 
@@ -65,19 +68,38 @@ class ComplaintCreateView(RoleRequiredMixin, View):
     """登记: pick the customer by search (or come from their 360° page), then fill the Art. 13 record."""
 
     template_name = "complaints/complaint_form.html"
+    fragment = "complaints/partials/_intake_customer.html"  # the customer picker, swapped in place by htmx
     allowed_roles = access.COMPLAINT_MANAGERS
 
-    def customer(self, request):
+    @classmethod
+    def picker_context(cls, request, customer, q: str, form=None) -> dict:
+        """What the customer picker shows: the search and its matches, or the picked customer with their open
+        complaints and the "same matter" choice (a field of the intake form, tied to it by its form attribute)."""
+        if form is None:
+            form = cls.intake_form(request, customer)
+            form.initial["customer"] = customer.pk if customer else None
+        return {
+            "form": form,
+            "customer": customer,
+            "q": q,
+            "matches": selectors.intake_customer_matches(request.user, q) if customer is None else [],
+            "open_complaints": cls.open_complaints(request, customer),
+        }
+
+    @staticmethod
+    def customer(request):
         raw = request.POST.get("customer") or request.GET.get("customer") or ""
         if not raw.isdigit():
             return None
         return get_object_or_404(customers_visible_to(request.user).select_related("branch", "primary_rm"), pk=raw)
 
-    def intake_form(self, request, customer, *args):
+    @staticmethod
+    def intake_form(request, customer, *args):
         choices = selectors.customer_complaints_for_intake(request.user, customer) if customer else None
         return forms.IntakeForm(*args, user=request.user, same_matter_choices=choices)
 
-    def open_complaints(self, request, customer) -> list[dict]:
+    @staticmethod
+    def open_complaints(request, customer) -> list[dict]:
         """The customer's open complaints, each with the form that attaches this contact to it (posted to the
         complaint's own page, as its "repeat" action) when the user may."""
         if customer is None:
@@ -96,18 +118,9 @@ class ComplaintCreateView(RoleRequiredMixin, View):
 
     def render_form(self, request, form, customer, status=200):
         # The customer search posts to IntakeCustomerSearchView; the URL carries a token, never the term.
+        # With JavaScript the search is an htmx POST that replaces only the picker (IntakeCustomerSearchView).
         q = (search.term_of(request) or "").strip()[:40]
-        matches = []
-        if q and customer is None:
-            matches = list(
-                customers_visible_to(request.user)
-                .filter(search_condition(q))
-                .select_related("branch", "primary_rm")
-                .order_by("name", "pk")[:10]
-            )
-        context = {"form": form, "customer": customer, "q": q, "matches": matches}
-        context["open_complaints"] = self.open_complaints(request, customer)
-        return render(request, self.template_name, context, status=status)
+        return render(request, self.template_name, self.picker_context(request, customer, q, form), status=status)
 
     def get(self, request):
         response = search.legacy_redirect(request)
@@ -116,6 +129,8 @@ class ComplaintCreateView(RoleRequiredMixin, View):
         if response is not None:
             return response
         customer = self.customer(request)
+        if request.htmx:  # a customer picked (or "choose another"): only the picker, the typed text stays
+            return render(request, self.fragment, self.picker_context(request, customer, ""))
         form = self.intake_form(request, customer)
         form.initial["customer"] = customer.pk if customer else None
         return self.render_form(request, form, customer)

@@ -121,6 +121,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "crm_site.navigation.navigation",
             ],
+            # The one place figures are formatted (docs/ui.md, "Number formats"): {% load numbers %}.
+            "libraries": {"numbers": "crm_site.templatetags.numbers"},
         },
     },
 ]

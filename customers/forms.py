@@ -71,6 +71,16 @@ class CustomerFilterForm(forms.Form):
             self.add_error("aum_max", _("The upper bound is below the lower bound."))
         return data
 
+    # What the phone layout folds behind its "Filters" button: everything but the search box and the sort.
+    FOLDED = ("kind", "segment", "branch", "rm", "lifecycle", "risk_level", "aum_min", "aum_max")
+
+    def active_filter_count(self) -> int:
+        """How many folded filters narrow the list (shown on the "Filters" button)."""
+        if not self.is_bound:
+            return 0
+        self.is_valid()
+        return sum(1 for name in self.FOLDED if name in self.fields and self.cleaned_data.get(name) not in (None, ""))
+
     def filters(self) -> CustomerFilters:
         """The valid filters (invalid ones are dropped, and shown as form errors)."""
         self.is_valid()  # cleaned_data keeps the valid fields even when another one is invalid

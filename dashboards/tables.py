@@ -17,7 +17,7 @@ KPIS = (
 RM_COLUMNS = (
     ("customers", _("Portfolio"), "count", "customers"),
     ("aum", _("AUM (10k CNY)"), "money", "customers"),
-    ("aum_change", _("AUM change"), "money", ""),
+    ("aum_change", _("AUM change (10k CNY)"), "money", ""),
     ("coverage", _("Coverage"), "percent", "not_contacted"),
     ("interactions", _("Interactions"), "count", "interactions"),
     ("follow_ups_on_time_rate", _("Follow-ups on time"), "percent", ""),
@@ -28,7 +28,7 @@ RM_COLUMNS = (
 BRANCH_COLUMNS = (
     ("customers", _("Customers"), "count", "customers"),
     ("aum", _("AUM (10k CNY)"), "money", "customers"),
-    ("aum_change", _("AUM change"), "money", ""),
+    ("aum_change", _("AUM change (10k CNY)"), "money", ""),
     ("coverage", _("Coverage"), "percent", "not_contacted"),
     ("interactions", _("Interactions"), "count", "interactions"),
     ("follow_ups_overdue", _("Overdue follow-ups"), "count", "follow_ups_overdue"),

@@ -117,10 +117,10 @@ class VisitPlanForm(SubmissionKeyMixin, forms.Form):
     )
     preparation = text_limits.text_field(_("What to prepare"), text_limits.NOTE, rows=3)
 
-    def __init__(self, *args, customer_choices, **kwargs):
+    def __init__(self, *args, customer_choices, customer_label, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customers"].queryset = customer_choices
-        self.fields["customers"].label_from_instance = lambda c: f"{c.name} · {c.customer_no}"
+        self.fields["customers"].label_from_instance = customer_label
 
 
 class VisitReportLineForm(forms.Form):

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Avg, Count, F, Prefetch, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm_site.pagination import paginate
 from customers.models import Customer, Product
@@ -30,6 +31,30 @@ def portfolio_of(user, *, q: str = "", sort: str = "contact"):
     if sort == "aum":
         return customers.order_by("-aum", "pk")
     return customers.order_by(F("last_contacted_at").asc(nulls_first=True), "pk")
+
+
+def visit_plan_customer_choices(user):
+    """The customers an RM may put on a visit plan: their portfolio, the longest without contact first (never
+    contacted before all), then by id; with the tier each option's label names (``visit_plan_customer_label``).
+    One query whatever the size of the portfolio, served by the (primary_rm, last_contacted_at) index."""
+    return portfolio_of(user, sort="contact")
+
+
+def visit_plan_customer_label(customer) -> str:
+    """A visit plan's customer option: name, customer number, tier and last contact date ("never contacted")."""
+    tier = customer.segment.name if customer.segment_id else "—"
+    if customer.last_contacted_at is None:
+        return _("%(name)s · %(number)s · %(tier)s · never contacted") % {
+            "name": customer.name,
+            "number": customer.customer_no,
+            "tier": tier,
+        }
+    return _("%(name)s · %(number)s · %(tier)s · last contact %(date)s") % {
+        "name": customer.name,
+        "number": customer.customer_no,
+        "tier": tier,
+        "date": timezone.localtime(customer.last_contacted_at).date().isoformat(),
+    }
 
 
 def secondary_portfolio_of(user, *, limit: int = 200) -> list:

@@ -607,8 +607,12 @@ class VisitPlanCreateView(RoleRequiredMixin, View):
     template_name = "relationships/visit_plan_form.html"
 
     def form(self, request, data=None, initial=None):
-        choices = selectors.portfolio_of(request.user).order_by("name")
-        return VisitPlanForm(data, initial=initial, customer_choices=choices)
+        return VisitPlanForm(
+            data,
+            initial=initial,
+            customer_choices=selectors.visit_plan_customer_choices(request.user),
+            customer_label=selectors.visit_plan_customer_label,
+        )
 
     def get(self, request):
         preset = [v for v in request.GET.getlist("customer") if v.isdigit()]
