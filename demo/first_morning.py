@@ -47,7 +47,7 @@ class Morning:
 
 def seed_first_morning(*, seed: int, today: date | None = None) -> Morning:
     today = today or timezone.localdate()
-    if FollowUp.objects.exclude(kind=FollowUp.Kind.MANUAL).exists():
+    if not Customer.objects.exists() or FollowUp.objects.exclude(kind=FollowUp.Kind.MANUAL).exists():
         return Morning()
     rng = random.Random(seed + 11)
     rms = list(Staff.objects.filter(role=Staff.Role.RM, status=Staff.Status.ACTIVE).order_by("employee_no"))
@@ -191,6 +191,8 @@ def _approvals(rng: random.Random, rms: list[Staff], today: date) -> tuple[int, 
         if receiver >= len(rms):
             break
         customers = list(_customers_of(rms[mover]).order_by("-aum")[10:12])
+        if not customers:
+            continue
         reassignment_request(actor=rms[mover].user, customers=customers, to_staff=rms[receiver], reason=reason)
         requests += 1
     plans = 0
