@@ -327,7 +327,8 @@ def customer_relationship_rows(values: dict, rng: random.Random, ref: dict, ids:
     now = datetime.now(tz)
     pooled_at = None
     if former is not None:
-        pooled_at = max(start + timedelta(days=1), now - timedelta(days=30 + rng.randrange(150)))
+        moved_on = today - timedelta(days=30 + rng.randrange(150))
+        pooled_at = max(start + timedelta(days=1), datetime.combine(moved_on, time(17, 0), tzinfo=tz))
     rows["assignments"].append((
         ids["assignment"], cid, rm_id, "primary", start, pooled_at, "开户登记" if previous is None else "管户调整",
         "客户经理调岗，转入客户池" if pooled_at else "",
