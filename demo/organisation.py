@@ -344,10 +344,11 @@ def customer_relationship_rows(values: dict, rng: random.Random, ref: dict, ids:
     if values["lifecycle"] in ("lost", "prospect"):
         high = low + 2
     count = rng.randint(low, high) if high > low else low
-    # A lapsed customer was last contacted in the half-year before their tier's window.
+    # A lapsed customer was last contacted in the half-year before their tier's window, and already before the
+    # window of every day of the dashboards' 90 days (so that coverage holds steady over them).
     policy = ref["policy_days"].get(values["segment"])
     lapsed = policy is not None and rng.random() < LAPSED_SHARE
-    first_day, span = (policy, 180) if lapsed else (0, 365)
+    first_day, span = (policy + 90, 180) if lapsed else (0, 365)
     last = None
     random_ = rng.random  # the hot loop of the whole demo: one call per draw, no randrange
     for _ in range(count):

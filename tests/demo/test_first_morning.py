@@ -45,12 +45,12 @@ def test_branch_heads_see_coverage_below_100_and_whom_to_contact(demo):
     sign_in(demo, "head")
     for branch in Branch.objects.filter(level=Branch.Level.OUTLET):
         response = demo.get(reverse("dashboards:dashboard"), {"branch": branch.pk})
-        coverage = response.context["dashboard"].figures.value("coverage")
+        coverage = response.context["board"].figures.value("coverage")
         assert 75 <= coverage <= 95, (branch.name, coverage)
     response = demo.get(reverse("dashboards:dashboard-records"), {"metric": "not_contacted"})
     assert response.status_code == 200
     assert len(response.context["page_obj"].object_list) > 0
-    figures = demo.get(reverse("dashboards:dashboard")).context["dashboard"].figures
+    figures = demo.get(reverse("dashboards:dashboard")).context["board"].figures
     assert figures.value("churn_risk") > 0
     assert figures.value("follow_ups_on_time_rate") is not None
     assert figures.value("satisfaction") is not None
