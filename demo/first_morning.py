@@ -85,8 +85,8 @@ def _local(day: date, rng: random.Random) -> datetime:
 
 def _rms_handled(rng: random.Random, today: date) -> None:
     """The RMs' week: of the generated reminders due before today, most done by their day, some late, the rest
-    open. Customers not contacted within their tier's policy stay so (that is what the coverage figure shows);
-    last month's churn warnings were all dealt with by the month's end."""
+    open. Customers not contacted within their tier's policy stay so (that is what the coverage figure shows), and
+    so do this month's churn warnings; last month's were all dealt with by the month's end."""
     month_start = today.replace(day=1)
     changed = []
     rows = (
@@ -97,7 +97,9 @@ def _rms_handled(rng: random.Random, today: date) -> None:
     for f in rows:
         created = timezone.localdate(f.created_at)
         draw = rng.random()
-        if f.kind == FollowUp.Kind.CHURN_RISK and f.due_on < month_start:
+        if f.kind == FollowUp.Kind.CHURN_RISK:
+            if f.due_on >= month_start:
+                continue  # keeping a customer takes longer than a week
             done = min(f.due_on + timedelta(days=rng.randint(0, 3)), month_start - timedelta(days=1))
         elif draw < ON_TIME:
             done = created + timedelta(days=rng.randint(0, max(0, (f.due_on - created).days)))
