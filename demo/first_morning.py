@@ -100,7 +100,8 @@ def _rms_handled(rng: random.Random, today: date) -> None:
         if f.kind == FollowUp.Kind.CHURN_RISK:
             if f.due_on >= month_start:
                 continue  # keeping a customer takes longer than a week
-            done = min(f.due_on + timedelta(days=rng.randint(0, 3)), month_start - timedelta(days=1))
+            late = draw >= ON_TIME / (ON_TIME + LATE)
+            done = min(f.due_on + timedelta(days=rng.randint(1, 3) if late else 0), month_start - timedelta(days=1))
         elif draw < ON_TIME:
             done = created + timedelta(days=rng.randint(0, max(0, (f.due_on - created).days)))
         elif draw < ON_TIME + LATE:
