@@ -11,7 +11,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint format messages bench outage venv worker beat clean
+.PHONY: run test lint format messages bench outage screenshots venv worker beat clean
 
 venv: $(STAMP)
 
@@ -83,6 +83,12 @@ bench: $(STAMP) var
 # and resumed. OUTAGE_USERS, OUTAGE_SECONDS, OUTAGE_PHASES, OUTAGE_TAG, ... (see the module's docstring).
 outage: $(STAMP) var
 	$(BIN)/python -m bench.outage
+
+# The docs' screenshots (bench/demo_screenshots.py): every demo role's home page at 375 and 1280 px, into
+# docs/screenshots/. Seeds a demo SQLite database of its own under var/ (again on another day), starts the
+# development server on a free port and drives headless Chromium (SCREENSHOTS_PORT, CHROMIUM_PATH to choose).
+screenshots: $(STAMP) var
+	$(BIN)/python -m bench.demo_screenshots
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -21,6 +21,7 @@ DEMO_CODE = (
     "demo/organisation.py",
     "demo/customers.py",
     "demo/complaints.py",
+    "demo/first_morning.py",
 )
 
 MARKER_DDL = """

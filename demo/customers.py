@@ -32,6 +32,7 @@ from demo.organisation import (
     RATING_COLUMNS,
     SURNAMES,
     customer_relationship_rows,
+    pool_customer,
     relationship_reference,
 )
 from organisation.models import Branch, Staff
@@ -227,6 +228,7 @@ def _batch(start: int, stop: int, first_id: int, ids: dict, seed: int, ref: dict
         cid = first_id + offset
         rng = random.Random(seed * 1_000_003 + i)
         values, risk = _customer_row(i, cid, rng, ref["rms"], ref["segments"], ref["today"], ref["tz"])
+        pool_customer(values, rng, ref)
         for h in _holdings(cid, rng, ref["products"], risk, values, ref["today"]):
             holdings.append((ids["holding"], *h))
             ids["holding"] += 1

@@ -269,7 +269,7 @@ INTERACTION_COLUMNS = [
 ASSIGNMENT_COLUMNS = ["id", "customer", "staff", "role", "started_at", "ended_at", "reason", "end_reason"]
 FOLLOW_UP_COLUMNS = [
     "id", "customer", "staff", "kind", "due_on", "title", "detail", "source_ref", "dedupe_key", "status", "created_at",
-    "skip_reason",
+    "skip_reason", "completed_at",
 ]  # fmt: skip
 RATING_COLUMNS = ["id", "customer", "rated_staff", "score", "comment", "recorded_by", "recorded_at"]
 
@@ -278,7 +278,27 @@ def relationship_reference() -> dict:
     """What the per-customer generator needs, loaded once."""
 
     raters = list(Staff.objects.filter(role__in=[Staff.Role.HEAD, Staff.Role.OFFICER]).values_list("pk", flat=True))
-    return {"segment_codes": dict(Segment.objects.values_list("pk", "code")), "raters": raters}
+    return {
+        "segment_codes": dict(Segment.objects.values_list("pk", "code")),
+        "policy_days": dict(Segment.objects.values_list("pk", "contact_policy_days")),
+        "raters": raters,
+    }
+
+
+# About one customer in six under a contact policy was last reached before their tier's window (the branch's coverage
+# is then about 85 %); one 大众 customer in eight has no RM any more (their RM moved on: the customer pool).
+LAPSED_SHARE = 0.18
+POOL_SHARE_OF_MASS = 0.12
+RATED_SHARE = 0.15  # customers who answered a satisfaction survey in the last RATED_WITHIN_DAYS days
+RATED_WITHIN_DAYS = 120
+ON_TIME_SHARE = 0.8  # follow-ups done by their due day; the others a few days late
+
+
+def pool_customer(values: dict, rng: random.Random, ref: dict) -> None:
+    """Now and then a 大众 customer whose RM moved on and who waits in the customer pool: ``primary_rm`` becomes
+    None and ``former_rm`` keeps who looked after them (their history stays)."""
+    if ref["segment_codes"].get(values["segment"]) == "mass" and rng.random() < POOL_SHARE_OF_MASS:
+        values["former_rm"], values["primary_rm"] = values["primary_rm"], None
 
 
 def customer_relationship_rows(values: dict, rng: random.Random, ref: dict, ids: dict) -> dict[str, list]:
@@ -286,7 +306,9 @@ def customer_relationship_rows(values: dict, rng: random.Random, ref: dict, ids:
     and now and then a satisfaction rating, for one demo customer. ``values`` is the customer row (its
     last_contacted_at is set here); ``ids`` holds the next id of each table and is advanced."""
 
-    cid, rm_id, created, tz, today = values["id"], values["primary_rm"], values["created_at"], ref["tz"], ref["today"]
+    cid, created, tz, today = values["id"], values["created_at"], ref["tz"], ref["today"]
+    former = values.get("former_rm")  # a customer of the pool: their last RM
+    rm_id = values["primary_rm"] or former
     rms = ref["rms"]
     rows: dict[str, list] = {"assignments": [], "interactions": [], "follow_ups": [], "ratings": []}
     # Portfolio history: one customer in ten had another RM before.
@@ -302,11 +324,17 @@ def customer_relationship_rows(values: dict, rng: random.Random, ref: dict, ids:
             ids["assignment"] += 1
         else:
             previous = None
-    rows["assignments"].append(
-        (ids["assignment"], cid, rm_id, "primary", start, None, "开户登记" if previous is None else "管户调整", "")
-    )
+    now = datetime.now(tz)
+    pooled_at = None
+    if former is not None:
+        moved_on = today - timedelta(days=30 + rng.randrange(150))
+        pooled_at = max(start + timedelta(days=1), datetime.combine(moved_on, time(17, 0), tzinfo=tz))
+    rows["assignments"].append((
+        ids["assignment"], cid, rm_id, "primary", start, pooled_at, "开户登记" if previous is None else "管户调整",
+        "客户经理调岗，转入客户池" if pooled_at else "",
+    ))  # fmt: skip
     ids["assignment"] += 1
-    if rng.random() < 0.03:
+    if former is None and rng.random() < 0.03:
         secondary = rms[rng.randrange(len(rms))].pk
         if secondary != rm_id:
             rows["assignments"].append((ids["assignment"], cid, secondary, "secondary", start, None, "协管", ""))
@@ -316,13 +344,17 @@ def customer_relationship_rows(values: dict, rng: random.Random, ref: dict, ids:
     if values["lifecycle"] in ("lost", "prospect"):
         high = low + 2
     count = rng.randint(low, high) if high > low else low
+    # A lapsed customer was last contacted in the half-year before their tier's window, and already before the
+    # window of every day of the dashboards' 90 days (so that coverage holds steady over them).
+    policy = ref["policy_days"].get(values["segment"])
+    lapsed = policy is not None and rng.random() < LAPSED_SHARE
+    first_day, span = (policy + 90, 180) if lapsed else (0, 365)
     last = None
-    now = datetime.now(tz)
     random_ = rng.random  # the hot loop of the whole demo: one call per draw, no randrange
     for _ in range(count):
-        day = today - timedelta(days=int(random_() * 365))
+        day = today - timedelta(days=first_day + int(random_() * span))
         at = datetime.combine(day, time(9 + int(random_() * 9), int(random_() * 60)), tzinfo=tz)
-        if at < created or at > now:
+        if at < created or at > now or (pooled_at is not None and at > pooled_at):
             continue
         staff = previous if previous is not None and at < start else rm_id
         outcome = OUTCOMES[int(random_() * 100)]
@@ -339,17 +371,23 @@ def customer_relationship_rows(values: dict, rng: random.Random, ref: dict, ids:
         ))  # fmt: skip
         if outcome != "no_answer" and (last is None or at > last):
             last = at
-        if next_on is not None and next_on >= today - timedelta(days=30):
+        if next_on is not None and next_on >= today - timedelta(days=30) and former is None:
             status = "open" if next_on >= today - timedelta(days=7) else "done"
+            completed = None
+            if status == "done":
+                # Most done by the day they were due, some a few days late (the 按时跟进 figure).
+                late = random_() >= ON_TIME_SHARE
+                done_on = next_on + timedelta(days=1 + int(random_() * 5) if late else -int(random_() * 3))
+                completed = datetime.combine(done_on, time(10 + int(random_() * 7), int(random_() * 60)), tzinfo=tz)
             rows["follow_ups"].append((
                 ids["follow_up"], cid, rm_id, "manual", next_on, next_action, "{}", f"interaction:{iid}",
-                f"manual:interaction:{iid}", status, at, "",
+                f"manual:interaction:{iid}", status, at, "", completed,
             ))  # fmt: skip
             ids["follow_up"] += 1
     values["last_contacted_at"] = last
-    if rng.random() < 0.05 and ref["raters"]:
+    if former is None and rng.random() < RATED_SHARE and ref["raters"]:
         score = rng.choices([5, 4, 3, 2, 1], weights=[50, 30, 12, 5, 3])[0]
-        recorded = now - timedelta(days=rng.randrange(180))
+        recorded = now - timedelta(days=rng.randrange(RATED_WITHIN_DAYS))
         rows["ratings"].append(
             (ids["rating"], cid, rm_id, score, "", ref["raters"][rng.randrange(len(ref["raters"]))], recorded)
         )

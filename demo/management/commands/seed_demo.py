@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from dashboards.figures import figures_rebuild
 from demo.complaints import seed_complaints
 from demo.customers import seed_customers
+from demo.first_morning import seed_first_morning
 from demo.organisation import (
     demo_data_present,
     demo_logins,
@@ -21,7 +22,7 @@ from demo.organisation import (
 )
 
 # Loggers that report every day or batch of a seed: shown only with -v 2.
-CHATTY_LOGGERS = ("dashboards.figures",)
+CHATTY_LOGGERS = ("dashboards.figures", "reminders.services")
 
 
 @contextmanager
@@ -123,6 +124,17 @@ class Command(BaseCommand):
         self.stdout.write(
             _("  complaints: %(count)s in %(seconds).1f s") % {"count": complaints, "seconds": time.monotonic() - step}
         )
+        step = time.monotonic()
+        morning = seed_first_morning(seed=seed)
+        self.stdout.write(
+            _("  reminders: %(count)s open, approvals: %(approvals)s waiting, in %(seconds).1f s")
+            % {
+                "count": sum(morning.reminders.values()),
+                "approvals": morning.reassignments + morning.plans + morning.handovers,
+                "seconds": time.monotonic() - step,
+            }
+        )
+        detail(f"  {morning}")
         if figure_days > 0:
             step = time.monotonic()
             yesterday = timezone.localdate() - timedelta(days=1)
