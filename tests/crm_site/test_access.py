@@ -49,7 +49,7 @@ def test_login_page_is_in_chinese_and_signs_in(client, org):
 def test_wrong_password_is_a_clear_form_error(client, org):
     response = client.post(reverse("login"), {"username": "rm_west", "password": "wrong"})
     assert response.status_code == 200
-    assert "请输入一个正确的" in response.content.decode()
+    assert "用户名或密码错误，还可尝试" in response.content.decode()  # and how many tries remain
 
 
 def test_repeated_failures_lock_the_account_even_with_the_right_password(client, org, settings):
