@@ -106,7 +106,7 @@ def follow_ups_open_of_customer(customer, *, limit: int = 10) -> list:
     """The customer's open follow-ups, soonest first (the 360° page; the page has checked visibility)."""
     return list(
         FollowUp.objects.filter(customer=customer, status__in=FollowUp.OPEN_STATES)
-        .select_related("staff")
+        .select_related("staff", "customer__segment")
         .order_by("due_on")[:limit]
     )
 
