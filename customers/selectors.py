@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import (
     Case,
     CharField,
+    Count,
     DateTimeField,
     DecimalField,
     Exists,
@@ -138,6 +139,43 @@ def customer_access_of(user, ids) -> dict[int, tuple[bool, str]]:
         .values_list("pk", "visible", "primary_rm__name")
     )
     return {pk: (visible, rm_name or "") for pk, visible, rm_name in rows}
+
+
+@dataclass(frozen=True)
+class PortfolioCounts:
+    """How many customers one RM has, counted the ways the pages count them (docs/customers.md, "Counts"):
+
+    - ``listed`` — the customer list: every customer the RM may see, primary and secondary (协管);
+    - ``primary`` — My customers: those whose primary RM they are (secondary ones are listed apart), lost included;
+    - ``active`` — the dashboards: primary customers not lost (the nightly figure, as of its day).
+    """
+
+    primary: int
+    secondary: int
+    lost: int  # of the primary customers
+    lost_listed: int  # of every customer listed (primary and secondary)
+
+    @property
+    def listed(self) -> int:
+        return self.primary + self.secondary
+
+    @property
+    def active(self) -> int:
+        return self.primary - self.lost
+
+
+def portfolio_counts(staff: Staff) -> PortfolioCounts:
+    """The counts of ``PortfolioCounts`` for an RM, in one query through the visibility rule."""
+    if staff is None or staff.role != Staff.Role.RM:
+        return PortfolioCounts(0, 0, 0, 0)
+    mine = Q(primary_rm=staff)
+    row = Customer.objects.filter(visible_customer_condition(staff)).aggregate(
+        visible=Count("pk"),
+        primary=Count("pk", filter=mine),
+        lost=Count("pk", filter=mine & Q(lifecycle=Customer.Lifecycle.LOST)),
+        lost_listed=Count("pk", filter=Q(lifecycle=Customer.Lifecycle.LOST)),
+    )
+    return PortfolioCounts(row["primary"], row["visible"] - row["primary"], row["lost"], row["lost_listed"])
 
 
 def customer_get_visible(user, pk) -> Customer:
