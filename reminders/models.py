@@ -76,7 +76,7 @@ class FollowUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.headline
 
     @property
     def headline(self) -> str:

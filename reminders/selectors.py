@@ -120,7 +120,7 @@ def follow_ups_to_close_with_contact(staff: Staff, customer, *, limit: int = 20)
     """The open follow-ups of ``customer`` on ``staff``'s Today (their own, not snoozed), soonest first: what the
     quick log offers to close with the contact being logged."""
     return list(
-        FollowUp.objects.filter(customer=customer, staff=staff, status=FollowUp.Status.OPEN).order_by("due_on", "pk")[
-            :limit
-        ]
+        FollowUp.objects.filter(customer=customer, staff=staff, status=FollowUp.Status.OPEN)
+        .select_related("customer__segment")
+        .order_by("due_on", "pk")[:limit]
     )

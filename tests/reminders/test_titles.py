@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from customers import services as customer_services
@@ -218,9 +219,13 @@ def test_today_and_the_360_page_show_the_title_without_the_name(org, client):
         customer=c, product=product, amount=Decimal("200000"), opened_on=today, maturity_on=today + timedelta(days=2)
     )
     reminder_services.reminders_generate(kinds=["maturity"], today=today)
-    client.force_login(org.rm_west.user)
     client.cookies["django_language"] = "en"
-    for url in ("/today/", f"/customers/{c.pk}/"):
+    for who, url in (
+        (org.rm_west, "/today/"),
+        (org.rm_west, f"/customers/{c.pk}/"),
+        (org.admin, reverse("admin:reminders_followup_changelist")),
+    ):
+        client.force_login(who.user)
         html = client.get(url).content.decode()
-        assert "整存整取六个月 ¥200,000.00" in html
-        assert "到期提醒：整存整取六个月（郝梓萱）" not in html
+        assert "整存整取六个月 ¥200,000.00 matures on" in html, url
+        assert "到期提醒：整存整取六个月（郝梓萱）" not in html, url
