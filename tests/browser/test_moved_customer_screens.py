@@ -1,10 +1,14 @@
 """On a phone, after a customer moved to another RM: the previous RM's My visits and Today name the customer
 without a link and say who has them now; the customer list and My customers say what their counts count."""
 
+from datetime import timedelta
+
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from customers.models import Customer
+from dashboards import figures
 from relationships import services
 from reminders.models import FollowUp
 from tests.browser.conftest import sign_in
@@ -46,3 +50,10 @@ def test_moved_customer_and_counts_on_a_phone(org, live_server, phone_page, scre
     screenshot(page, "customer-list-counts-phone")
     page.goto(f"{live_server.url}/my/customers/")
     screenshot(page, "my-customers-counts-phone")
+    Customer.objects.update(created_at=timezone.now() - timedelta(days=3))
+    figures.figures_build(day=timezone.localdate() - timedelta(days=1))
+    cache.clear()
+    page.goto(f"{live_server.url}/performance/")
+    note = page.locator("[data-testid=kpi-customers] [data-testid=count-note]").inner_text()
+    assert "1" in note
+    screenshot(page, "performance-counts-phone")
