@@ -22,7 +22,7 @@ from django.db.models import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from customers.selectors import customers_visible_to, search_condition
+from customers.selectors import customers_visible_to, search_condition, with_customer_access
 from organisation import access
 from organisation.models import Branch, Staff
 from organisation.selectors import staff_of, staff_visible_to
@@ -51,8 +51,10 @@ def complaints_visible_to(user) -> QuerySet[Complaint]:
 
 
 def complaint_get_visible(user, pk) -> Complaint:
+    """One complaint the user may see, or 404; it says whether the user may open its customer (a handler need not
+    be the customer's RM)."""
     return get_object_or_404(
-        complaints_visible_to(user).select_related(
+        with_customer_access(complaints_visible_to(user), user).select_related(
             "customer__segment",
             "customer__primary_rm",
             "branch",

@@ -5,7 +5,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import CharField, DateTimeField, DecimalField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -82,6 +96,86 @@ def customers_visible_to(user) -> QuerySet[Customer]:
     - Anyone else (no staff record, or left): nobody.
     """
     return _visible(user)[0]
+
+
+def visible_customer_condition(user) -> Q:
+    """The visibility rule of ``customers_visible_to`` as one condition on the Customer table, which runs no query
+    of its own (the RM's secondary customers are a subquery rather than a list fetched first): for annotating rows
+    of other tables that point at a customer, where the list of ids would be one more query per page."""
+    scope = access.scope_of(user)
+    if scope.is_none:
+        return Q(pk__in=[])
+    if scope.is_all:
+        return Q()
+    if scope.is_subtree:
+        return access.subtree_q(scope, "branch")
+    staff = scope.staff
+    if staff.role != Staff.Role.RM:
+        return Q(pk__in=[])
+    secondary = Customer.objects.filter(
+        assignments__staff=staff, assignments__role="secondary", assignments__ended_at__isnull=True
+    ).values("pk")
+    return Q(primary_rm=staff) | Q(pk__in=secondary)
+
+
+def with_customer_access(rows: QuerySet, user, field: str = "customer") -> QuerySet:
+    """Rows of another table that link to a customer (interactions, follow-ups, plan items), each annotated with
+    whether ``user`` may still open that customer (``customer_visible``) and who looks after them now
+    (``customer_rm_name``), inside the rows' own query. Pages show a customer the user no longer sees (moved to
+    another RM) as plain text with who has them now, instead of a link to a 404."""
+    visible = Customer.objects.filter(visible_customer_condition(user), pk=OuterRef(field))
+    return rows.annotate(customer_visible=Exists(visible), customer_rm_name=F(f"{field}__primary_rm__name"))
+
+
+def customer_access_of(user, ids) -> dict[int, tuple[bool, str]]:
+    """For customers named by id (links stored as text, such as a notification's), whether ``user`` may open
+    each and the name of their primary RM now: one query."""
+    ids = {int(pk) for pk in ids}
+    if not ids:
+        return {}
+    rows = (
+        Customer.objects.filter(pk__in=ids)
+        .annotate(visible=Case(When(visible_customer_condition(user), then=Value(True)), default=Value(False)))
+        .values_list("pk", "visible", "primary_rm__name")
+    )
+    return {pk: (visible, rm_name or "") for pk, visible, rm_name in rows}
+
+
+@dataclass(frozen=True)
+class PortfolioCounts:
+    """How many customers one RM has, counted the ways the pages count them (docs/customers.md, "Counts"):
+
+    - ``listed`` — the customer list: every customer the RM may see, primary and secondary (协管);
+    - ``primary`` — My customers: those whose primary RM they are (secondary ones are listed apart), lost included;
+    - ``active`` — the dashboards: primary customers not lost (the nightly figure, as of its day).
+    """
+
+    primary: int
+    secondary: int
+    lost: int  # of the primary customers
+    lost_listed: int  # of every customer listed (primary and secondary)
+
+    @property
+    def listed(self) -> int:
+        return self.primary + self.secondary
+
+    @property
+    def active(self) -> int:
+        return self.primary - self.lost
+
+
+def portfolio_counts(staff: Staff) -> PortfolioCounts:
+    """The counts of ``PortfolioCounts`` for an RM, in one query through the visibility rule."""
+    if staff is None or staff.role != Staff.Role.RM:
+        return PortfolioCounts(0, 0, 0, 0)
+    mine = Q(primary_rm=staff)
+    row = Customer.objects.filter(visible_customer_condition(staff)).aggregate(
+        visible=Count("pk"),
+        primary=Count("pk", filter=mine),
+        lost=Count("pk", filter=mine & Q(lifecycle=Customer.Lifecycle.LOST)),
+        lost_listed=Count("pk", filter=Q(lifecycle=Customer.Lifecycle.LOST)),
+    )
+    return PortfolioCounts(row["primary"], row["visible"] - row["primary"], row["lost"], row["lost_listed"])
 
 
 def customer_get_visible(user, pk) -> Customer:

@@ -12,6 +12,7 @@ from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form
 from idempotency.services import submit_once
 from organisation import access
+from organisation.models import Staff
 from organisation.permissions import RoleRequiredMixin
 
 from . import exports, panels, search, selectors, services
@@ -33,12 +34,16 @@ class CustomerListView(RoleRequiredMixin, search.TokenSearchMixin, TemplateView)
 
     def get_context_data(self, **kwargs):
         form = CustomerFilterForm(self.search_query or None, user=self.request.user)
-        customers = selectors.customer_list(
-            self.request.user, form.filters() if form.is_bound else selectors.CustomerFilters()
-        )
+        filters = form.filters() if form.is_bound else selectors.CustomerFilters()
+        customers = selectors.customer_list(self.request.user, filters)
         page = paginate(customers, self.request.GET.get("page"), self.per_page)
+        staff = self.request.user.staff
+        # An RM's whole list (in any order) says how it relates to My customers and the dashboard
+        # (docs/customers.md, "Counts").
+        whole = not any(value not in ("", None) for key, value in vars(filters).items() if key != "sort")
+        counts = selectors.portfolio_counts(staff) if staff.role == Staff.Role.RM and whole else None
         return super().get_context_data(
-            form=form, page_obj=page, can_export=self.request.user.staff.role in access.PORTFOLIO_ROLES, **kwargs
+            form=form, page_obj=page, can_export=staff.role in access.PORTFOLIO_ROLES, counts=counts, **kwargs
         )
 
 

@@ -8,6 +8,7 @@ from django.views.generic import TemplateView
 
 from crm_site.pagination import UncountedPaginator
 from customers.exports import export_logged
+from customers.selectors import portfolio_counts
 from organisation import access
 from organisation.models import Branch, Staff
 from organisation.permissions import RoleRequiredMixin
@@ -93,6 +94,7 @@ class RmPerformanceView(RoleRequiredMixin, TemplateView):
         performance = boards.performance_for(rm, period_key=self.request.GET.get("period", DEFAULT_PERIOD))
         churn = boards.churn_list(self.request.user, None, rm=rm)
         return super().get_context_data(
+            counts=portfolio_counts(rm),
             perf=performance,
             churn=churn,
             periods=PERIODS,

@@ -66,7 +66,7 @@ class InteractionForm(SubmissionKeyMixin, forms.Form):
             return
         today = timezone.localdate()
         self.fields["close_follow_ups"].choices = [
-            (f.pk, f"{f.title} · {f.due_on:%Y-%m-%d}") for f in follow_ups_to_close
+            (f.pk, f"{f.headline} · {f.due_on:%Y-%m-%d}") for f in follow_ups_to_close
         ]
         self.initial.setdefault("close_follow_ups", [f.pk for f in follow_ups_to_close if f.due_on <= today])
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from crm_site.pagination import paginate
 from customers.models import Customer, Product
-from customers.selectors import customers_visible_to, search_condition
+from customers.selectors import customers_visible_to, search_condition, with_customer_access
 from organisation import access
 from organisation.models import Staff
 from organisation.selectors import staff_of
@@ -113,7 +113,10 @@ def interaction_get_visible(user, pk):
 
 
 def interactions_of(staff: Staff, *, since=None, until=None):
-    qs = Interaction.objects.filter(staff=staff).select_related("customer").order_by("-occurred_at", "-id")
+    """The interactions ``staff`` logged, each with whether they may still open its customer (after a move)."""
+    qs = with_customer_access(
+        Interaction.objects.filter(staff=staff).select_related("customer").order_by("-occurred_at", "-id"), staff
+    )
     if since is not None:
         qs = qs.filter(occurred_at__gte=since)
     if until is not None:
@@ -172,7 +175,9 @@ def visit_plans_visible_to(user):
 
 
 def visit_plan_get_visible(user, pk):
-    items = VisitPlanItem.objects.select_related("customer__segment", "interaction").order_by("pk")
+    items = with_customer_access(
+        VisitPlanItem.objects.select_related("customer__segment", "interaction").order_by("pk"), user
+    )
     return get_object_or_404(visit_plans_visible_to(user).prefetch_related(Prefetch("items", queryset=items)), pk=pk)
 
 

@@ -17,7 +17,7 @@ from crm_site.pagination import paginate
 from crm_site.service_errors import apply_to_form, as_text
 from customers import search
 from customers.exports import export_logged
-from customers.selectors import customer_get_visible, customers_visible_to
+from customers.selectors import customer_get_visible, customers_visible_to, portfolio_counts
 from idempotency.services import submit_once
 from organisation import access
 from organisation.models import Staff
@@ -63,6 +63,7 @@ class MyCustomersView(RoleRequiredMixin, search.TokenSearchMixin, TemplateView):
             # The RM's open follow-ups come from reminders (relationships.panels).
             **panels.my_customers.context(self.request, self.request.user.staff),
             secondary=selectors.secondary_portfolio_of(self.request.user),
+            counts=None if q else portfolio_counts(self.request.user.staff),
             **kwargs,
         )
 

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from organisation.models import Staff
 from relationships.models import Interaction
 
+from . import titles
+
 
 class FollowUp(models.Model):
     """A follow-up reminder for an RM: something to do for a customer by a date."""
@@ -74,7 +76,12 @@ class FollowUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.headline
+
+    @property
+    def headline(self) -> str:
+        """What, how much and when, in the reader's language, without the customer's name (reminders.titles)."""
+        return titles.headline(self)
 
     @property
     def is_open(self) -> bool:

@@ -9,6 +9,7 @@ from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from customers.selectors import with_customer_access
 from organisation.models import Staff
 from organisation.selectors import staff_of, staff_visible_to
 
@@ -36,9 +37,10 @@ class Today:
 TODAY_PER_KIND = 20
 
 
-def today_for(staff: Staff, *, day=None, kind: str | None = None, per_kind: int = TODAY_PER_KIND) -> Today:
+def today_for(staff: Staff, *, day=None, kind: str | None = None, per_kind: int = TODAY_PER_KIND, viewer=None) -> Today:
     """An RM's open follow-ups due by the end of the horizon (settings.TODAY_HORIZON_DAYS), grouped by kind and
-    overdue first: the counts in one query, the first items of every kind in another (a window function)."""
+    overdue first: the counts in one query, the first items of every kind in another (a window function). Each
+    item says whether ``viewer`` (default: the RM) may open its customer."""
 
     day = day or timezone.localdate()
     open_ = FollowUp.objects.filter(
@@ -51,7 +53,7 @@ def today_for(staff: Staff, *, day=None, kind: str | None = None, per_kind: int 
         for row in open_.values("kind").annotate(n=Count("id"), late=Count("id", filter=Q(due_on__lt=day))).order_by()
     }
     ranked = (
-        open_.select_related("customer__segment")
+        with_customer_access(open_.select_related("customer__segment"), viewer or staff)
         .annotate(rank=Window(RowNumber(), partition_by=[F("kind")], order_by=[F("due_on").asc(), F("pk").asc()]))
         .filter(rank__lte=per_kind)
         .order_by("due_on", "pk")
@@ -91,12 +93,15 @@ def follow_up_counts_by_rm(user, *, day=None) -> list[dict]:
 def follow_up_get_own(user, pk):
     """A follow-up assigned to the user, or 404."""
 
-    return get_object_or_404(FollowUp.objects.select_related("customer__segment"), pk=pk, staff=staff_of(user))
+    staff = staff_of(user)
+    return get_object_or_404(
+        with_customer_access(FollowUp.objects.select_related("customer__segment"), staff), pk=pk, staff=staff
+    )
 
 
 def follow_ups_open_for(staff: Staff, *, limit: int = 20):
     return list(
-        FollowUp.objects.filter(staff=staff, status__in=FollowUp.OPEN_STATES)
+        with_customer_access(FollowUp.objects.filter(staff=staff, status__in=FollowUp.OPEN_STATES), staff)
         .select_related("customer__segment")
         .order_by("due_on", "pk")[:limit]
     )
@@ -106,7 +111,7 @@ def follow_ups_open_of_customer(customer, *, limit: int = 10) -> list:
     """The customer's open follow-ups, soonest first (the 360° page; the page has checked visibility)."""
     return list(
         FollowUp.objects.filter(customer=customer, status__in=FollowUp.OPEN_STATES)
-        .select_related("staff")
+        .select_related("staff", "customer__segment")
         .order_by("due_on")[:limit]
     )
 
@@ -115,7 +120,7 @@ def follow_ups_to_close_with_contact(staff: Staff, customer, *, limit: int = 20)
     """The open follow-ups of ``customer`` on ``staff``'s Today (their own, not snoozed), soonest first: what the
     quick log offers to close with the contact being logged."""
     return list(
-        FollowUp.objects.filter(customer=customer, staff=staff, status=FollowUp.Status.OPEN).order_by("due_on", "pk")[
-            :limit
-        ]
+        FollowUp.objects.filter(customer=customer, staff=staff, status=FollowUp.Status.OPEN)
+        .select_related("customer__segment")
+        .order_by("due_on", "pk")[:limit]
     )

@@ -25,13 +25,14 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
+    IntegerField,
     JSONField,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import Abs, Cast, Coalesce, Concat, JSONObject, NullIf, TruncDate
+from django.db.models.functions import Abs, Cast, Coalesce, Concat, JSONObject, NullIf, Round, TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -182,6 +183,7 @@ def generate_contact_policy(today: date, scope=None) -> int:
                 "policy:", F("pk"), ":", Coalesce(Cast(TruncDate("last_contacted_at"), CharField()), _text("never"))
             ),
             source_ref=_text(f"policy:{segment.code}"),
+            detail=_json(days=Value(segment.contact_policy_days), tier=_text(segment.name)),
         )
     return created
 
@@ -194,7 +196,7 @@ def generate_birthday(today: date, scope=None) -> int:
         day = today + timedelta(days=offset)
         solar = _customers(scope).filter(lunar_birthday=False, birth_md__in=greetings.solar_birthdays_on(day))
         lunar = _customers(scope).filter(lunar_birthday=True, lunar_birth_md__in=greetings.lunar_birthdays_on(day))
-        for rows, label in ((solar, "生日祝福："), (lunar, "农历生日祝福：")):
+        for rows, label, is_lunar in ((solar, "生日祝福：", False), (lunar, "农历生日祝福：", True)):
             created += _insert(
                 rows,
                 kind=FollowUp.Kind.BIRTHDAY,
@@ -202,6 +204,7 @@ def generate_birthday(today: date, scope=None) -> int:
                 title=Concat(_text(label), F("name")),
                 key=_key("birthday:", F("pk"), f":{day.isoformat()}"),
                 source_ref=_text(f"birthday:{day.isoformat()}"),
+                detail=_json(lunar=Value(is_lunar)),
             )
     return created
 
@@ -358,7 +361,15 @@ def generate_churn(today: date, scope=None) -> int:
         title=Concat(_text("流失预警："), F("name")),
         key=_key("churn:", F("pk"), f":{today:%Y-%m}"),
         source_ref=_text("churn"),
-        detail=_json(no_contact=flag(no_contact), falling_aum=flag(falling), open_complaint=flag(complaint)),
+        detail=_json(
+            no_contact=flag(no_contact),
+            falling_aum=flag(falling),
+            open_complaint=flag(complaint),
+            no_contact_days=Value(settings.CHURN_NO_CONTACT_DAYS),
+            drop_percent=Case(
+                When(falling, then=Cast(Round(100 * (F("m60__aum") - F("aum")) / F("m60__aum")), IntegerField()))
+            ),
+        ),
     )
 
 
@@ -572,6 +583,12 @@ def follow_ups_of_leaver_to(*, leaver: Staff, fallback: Staff) -> int:
 # ----------------------------------------------------------------------------------------------------------------
 
 
+def _masked(follow_up: FollowUp) -> str:
+    """The follow-up's title for the digest: a next action written by the RM may name the customer; masked."""
+    name = follow_up.customer.name
+    return follow_up.headline.replace(name, mask_name(name)) if name else follow_up.headline
+
+
 def digest_recipients(day: date) -> list[int]:
     """Active RMs with open follow-ups due by the end of the Today horizon."""
     horizon = day + timedelta(days=settings.TODAY_HORIZON_DAYS)
@@ -610,7 +627,7 @@ def digest_send(*, staff_id: int, day: date) -> str:
             subject = _("Today's work: %(n)s follow-ups") % {"n": today.total}
             # E-mail leaves the CRM: customers appear as surname + * (JR/T 0171 style), never in full.
             lines = [
-                (g.label, g.count, g.overdue, [(f.due_on, mask_name(f.customer.name)) for f in g.items[:5]])
+                (g.label, g.count, g.overdue, [(f.due_on, mask_name(f.customer.name), _masked(f)) for f in g.items[:5]])
                 for g in today.groups
             ]
             body = render_to_string(

@@ -36,7 +36,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
         context = {"kind": kind, "kinds": FollowUp.Kind.choices}
         if rm_id.isdigit() and staff.role != Staff.Role.RM:
             rm = get_object_or_404(staff_visible_to(user).filter(role=Staff.Role.RM), pk=rm_id)
-            context.update(today=selectors.today_for(rm, kind=kind or None), read_only=True, viewed_rm=rm)
+            context.update(today=selectors.today_for(rm, kind=kind or None, viewer=user), read_only=True, viewed_rm=rm)
             context.update(complaints=open_complaints_handled_by(rm))
         elif staff.role == Staff.Role.RM:
             context.update(today=selectors.today_for(staff, kind=kind or None), read_only=False)

@@ -265,3 +265,16 @@ def test_the_handler_sees_their_complaints_on_today(org, records, login):
     assert c.reference not in login(org.rm_west).get(reverse("reminders:today")).content.decode()
     services.complaint_withdraw(actor=org.west_officer.user, complaint=c)
     assert c.reference not in login(org.rm_west2).get(reverse("reminders:today")).content.decode()
+
+
+def test_a_handler_who_is_not_the_customers_rm_sees_the_name_without_a_link(org, book, register, login):
+    """An RM handling a complaint of another RM's customer may not open that customer: the detail page names
+    them without a link to a 404, with their RM."""
+    c = services.complaint_accept(actor=org.west_officer.user, complaint=register(), handler=org.rm_west2)
+    client = login(org.rm_west2)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("complaints:complaint-detail", args=[c.pk])).content.decode()
+    assert book.west.name in html and f"RM: {org.rm_west.name}" in html
+    assert f'href="{reverse("customers:customer-detail", args=[book.west.pk])}"' not in html
+    html = login(org.west_officer).get(reverse("complaints:complaint-detail", args=[c.pk])).content.decode()
+    assert f'href="{reverse("customers:customer-detail", args=[book.west.pk])}"' in html

@@ -25,7 +25,7 @@ PAGES = [
     ("list-sort-aum", "customers:customer-list", "top_head", {"sort": "aum"}, 13),
     ("list-sort-contact", "customers:customer-list", "top_head", {"sort": "last_contacted_at"}, 13),
     ("list-page-2-admin", "customers:customer-list", "admin", {"page": "2"}, 12),
-    ("list-rm", "customers:customer-list", "rm_west", {}, 11),
+    ("list-rm", "customers:customer-list", "rm_west", {}, 12),
     ("my-visits", "relationships:my-visits", "rm_west", {}, 10),
     ("notifications", "notifications:notification-list", "rm_west", {}, 9),
     ("approvals", "relationships:approvals", "west_head", {}, 10),

@@ -212,8 +212,15 @@ def test_churn_risk_carries_its_reasons(org, settings):
     run(today, "churn")
     q = FollowUp.objects.get(customer=quiet, kind="churn")
     f = FollowUp.objects.get(customer=falling, kind="churn")
-    assert q.detail == {"no_contact": True, "falling_aum": False, "open_complaint": False}
-    assert f.detail == {"no_contact": False, "falling_aum": True, "open_complaint": False}
+    facts = {"no_contact_days": 180}
+    assert q.detail == {
+        "no_contact": True,
+        "falling_aum": False,
+        "open_complaint": False,
+        "drop_percent": None,
+        **facts,
+    }
+    assert f.detail == {"no_contact": False, "falling_aum": True, "open_complaint": False, "drop_percent": 30, **facts}
 
 
 # -- guarantees ----------------------------------------------------------------------------------------------------
