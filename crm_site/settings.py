@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm_site.navigation.navigation",
+                "customers.context_processors.header_search",
             ],
         },
     },
