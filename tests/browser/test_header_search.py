@@ -93,12 +93,13 @@ def test_search_as_one_types_then_log_a_contact_and_open_the_360_page(org, book,
     assert "电话回访，客户满意" in page.inner_text("[data-testid=timeline]")
 
 
-def test_enter_goes_to_the_full_list_without_the_term_in_the_address(org, book, live_server, sized_page):
+def test_enter_goes_to_the_full_list_without_the_term_in_the_address(org, book, live_server, sized_page, screenshot):
     page = sized_page
     sign_in(page, live_server, "west_head", TEST_PASSWORD)
     box = open_box(page)
     type_into(box, "13800138000")
     page.wait_for_selector("[data-testid=search-hit]")
+    screenshot(page, f"header-search-head-{page.size_name}")
     box.press("Enter")
     page.wait_for_url(re.compile(r"/customers/\?s="))
     assert "13800138000" not in page.url
@@ -106,14 +107,29 @@ def test_enter_goes_to_the_full_list_without_the_term_in_the_address(org, book, 
     assert "王西甲" in table and "李西乙" not in table
 
 
-def test_a_short_term_gets_a_hint_and_an_arrow_then_enter_opens_the_chosen_hit(org, book, live_server, sized_page):
+def test_a_short_term_gets_a_hint_and_an_arrow_then_enter_opens_the_chosen_hit(
+    org, book, live_server, sized_page, screenshot
+):
     page = sized_page
     sign_in(page, live_server, "west_head", TEST_PASSWORD)
     box = open_box(page)
     type_into(box, "王")
     page.wait_for_selector("[data-testid=search-hint]")
+    screenshot(page, f"header-search-hint-{page.size_name}")
     type_into(box, "李西")
     page.wait_for_selector("[data-testid=search-hit]")
     box.press("ArrowDown")
     box.press("Enter")
     page.wait_for_url(f"**/customers/{book.west2.pk}/")
+
+
+def test_the_search_page_without_javascript_lists_the_hits(org, book, live_server, sized_page, screenshot):
+    page = sized_page
+    sign_in(page, live_server, "west_head", TEST_PASSWORD)
+    page.goto(f"{live_server.url}/customers/search/")
+    page.fill("[data-testid=customer-search] input[name=q]", "王西")
+    page.click("[data-testid=customer-search] button[type=submit] >> nth=0")
+    page.wait_for_url(re.compile(r"/customers/search/\?s="))
+    assert "王西" not in page.url
+    assert "王西甲" in page.inner_text("[data-testid=search-results]")
+    screenshot(page, f"customer-search-page-{page.size_name}")
