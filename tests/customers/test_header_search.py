@@ -232,3 +232,19 @@ def test_the_query_count_of_an_rm_with_secondary_customers(org, matrix, login, d
 
 
 PIN = 8  # session, user, staff, branches of the subtree (or the RM's secondary customers), the hits, the session saved (3)
+
+
+def test_the_search_page_query_count_does_not_grow_with_the_hits(org, login, django_assert_max_num_queries):
+    client = login(org.west_head)
+    CustomerFactory(primary_rm=org.rm_west, name="吴氏00")
+    location = client.post(SEARCH, {"q": "吴氏"})["Location"]
+    with django_assert_max_num_queries(PAGE_PIN) as one:
+        assert len(hits(client.get(location))) == 1
+    for i in range(1, 12):
+        CustomerFactory(primary_rm=[org.rm_west, org.rm_west2][i % 2], name=f"吴氏{i:02d}")
+    with django_assert_max_num_queries(PAGE_PIN) as many:
+        assert len(hits(client.get(location))) == 8
+    assert len(many.captured_queries) == len(one.captured_queries)
+
+
+PAGE_PIN = 9  # the fragment's, and the bell's unread count in the navigation bar
