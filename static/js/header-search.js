@@ -2,7 +2,8 @@
    dropdown in; this file makes the dropdown a listbox for the keyboard:
    - ArrowDown / ArrowUp move through the hits (aria-activedescendant on the box), Enter opens the chosen hit's
      360° page; Enter with no hit chosen submits the box to the full customer list;
-   - Escape, or a click outside, closes the dropdown; typing again opens it. */
+   - Escape, or a click outside, closes the dropdown; typing again opens it;
+   - an answer from another page (the session ended: the sign-in page) is opened as a page. */
 (function () {
   const box = document.getElementById("header-search-q");
   const results = document.getElementById("header-search-results");
@@ -45,6 +46,17 @@
     box.setAttribute("aria-expanded", "false");
     choose(-1);
   }
+
+  // A session that ended meanwhile answers with the sign-in page: go there rather than draw it in the dropdown.
+  results.addEventListener("htmx:beforeSwap", function (event) {
+    const answered = event.detail.xhr && event.detail.xhr.responseURL;
+    if (!answered) return;
+    const asked = new URL(box.getAttribute("hx-post"), window.location.href);
+    if (new URL(answered).pathname !== asked.pathname) {
+      event.detail.shouldSwap = false;
+      window.location.assign(answered);
+    }
+  });
 
   results.addEventListener("htmx:afterSwap", function () {
     if (box.value.trim() === "") {

@@ -133,3 +133,13 @@ def test_the_search_page_without_javascript_lists_the_hits(org, book, live_serve
     assert "王西" not in page.url
     assert "王西甲" in page.inner_text("[data-testid=search-results]")
     screenshot(page, f"customer-search-page-{page.size_name}")
+
+
+def test_a_session_that_ended_meanwhile_opens_the_sign_in_page(org, book, live_server, sized_page):
+    page = sized_page
+    sign_in(page, live_server, "west_head", TEST_PASSWORD)
+    box = open_box(page)
+    page.context.clear_cookies(name="sessionid")  # signed out (timed out); the CSRF cookie stays
+    type_into(box, "王西")
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    assert "王西" not in page.url
