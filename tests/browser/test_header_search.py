@@ -87,8 +87,8 @@ def test_search_as_one_types_then_log_a_contact_and_open_the_360_page(org, book,
     box = open_box(page) if not page.is_visible("#header-search-q") else page.locator("#header-search-q")
     type_into(box, "王西甲")
     page.wait_for_selector("[data-testid=search-hit] [data-testid=hit-open]")
-    page.locator("[data-testid=search-hit] [data-testid=hit-open]").first.click()
-    page.wait_for_url(f"**/customers/{book.west.pk}/")
+    with page.expect_navigation(url=f"**/customers/{book.west.pk}/"):
+        page.locator("[data-testid=search-hit] [data-testid=hit-open]").first.click()
     assert "王西甲" in page.inner_text("[data-testid=customer-header]")
     assert "电话回访，客户满意" in page.inner_text("[data-testid=timeline]")
 
@@ -100,8 +100,8 @@ def test_enter_goes_to_the_full_list_without_the_term_in_the_address(org, book, 
     type_into(box, "13800138000")
     page.wait_for_selector("[data-testid=search-hit]")
     screenshot(page, f"header-search-head-{page.size_name}")
-    box.press("Enter")
-    page.wait_for_url(re.compile(r"/customers/\?s="))
+    with page.expect_navigation(url=re.compile(r"/customers/\?s=")):
+        box.press("Enter")
     assert "13800138000" not in page.url
     table = page.inner_text("[data-testid=customer-table]")
     assert "王西甲" in table and "李西乙" not in table
@@ -119,8 +119,8 @@ def test_a_short_term_gets_a_hint_and_an_arrow_then_enter_opens_the_chosen_hit(
     type_into(box, "李西")
     page.wait_for_selector("[data-testid=search-hit]")
     box.press("ArrowDown")
-    box.press("Enter")
-    page.wait_for_url(f"**/customers/{book.west2.pk}/")
+    with page.expect_navigation(url=f"**/customers/{book.west2.pk}/"):
+        box.press("Enter")
 
 
 def test_the_search_page_without_javascript_lists_the_hits(org, book, live_server, sized_page, screenshot):
@@ -128,8 +128,8 @@ def test_the_search_page_without_javascript_lists_the_hits(org, book, live_serve
     sign_in(page, live_server, "west_head", TEST_PASSWORD)
     page.goto(f"{live_server.url}/customers/search/")
     page.fill("[data-testid=customer-search] input[name=q]", "王西")
-    page.click("[data-testid=customer-search] button[type=submit] >> nth=0")
-    page.wait_for_url(re.compile(r"/customers/search/\?s="))
+    with page.expect_navigation(url=re.compile(r"/customers/search/\?s=")):
+        page.click("[data-testid=customer-search] button[type=submit] >> nth=0")
     assert "王西" not in page.url
     assert "王西甲" in page.inner_text("[data-testid=search-results]")
     screenshot(page, f"customer-search-page-{page.size_name}")
@@ -140,6 +140,6 @@ def test_a_session_that_ended_meanwhile_opens_the_sign_in_page(org, book, live_s
     sign_in(page, live_server, "west_head", TEST_PASSWORD)
     box = open_box(page)
     page.context.clear_cookies(name="sessionid")  # signed out (timed out); the CSRF cookie stays
-    type_into(box, "王西")
-    page.wait_for_url(re.compile(r"/accounts/login/"))
+    with page.expect_navigation(url=re.compile(r"/accounts/login/")):
+        type_into(box, "王西")
     assert "王西" not in page.url
