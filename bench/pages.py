@@ -81,6 +81,11 @@ def _customer_no_term():
     return {"q": _head_customer().customer_no}
 
 
+def _name_prefix_term():
+    """The first two characters of the head's sample customer's name (a surname and the start of a given name)."""
+    return {"q": _head_customer().name[:2]}
+
+
 def _segment_filter():
     from customers.models import Segment
 
@@ -138,6 +143,7 @@ def _load_pk():
 # --------------------------------------------------------------------------------------------------------------
 
 LIST = ("customers:customer-list",)
+SEARCH = ("customers:customer-search",)
 DASHBOARD = ("dashboards:dashboard", "dashboards:branch", "dashboards:dashboard")
 HQ_DASHBOARD = ("dashboards:dashboard-hq", "dashboards:hq-dashboard", "dashboards:hq")
 RM_PERFORMANCE = ("dashboards:rm-performance", "dashboards:rm-performance")
@@ -161,6 +167,12 @@ PAGES: tuple[Page, ...] = (
     Page("customer-list deep page 200", HEAD, LIST, query={"page": "200"}),
     Page("customer-list deep page 200 (admin)", ADMIN, LIST, query={"page": "200"}),
     Page("my customers", RM, ("relationships:my-customers",)),
+    # The header's search box: its page, reached through the token step as the list is (its htmx answer runs the same
+    # selector, one query fewer: no navigation bar); the bench only sends GETs.
+    Page("header search name prefix", HEAD, SEARCH, query=_name_prefix_term),
+    Page("header search name prefix (rm)", RM, SEARCH, query=_name_prefix_term),
+    Page("header search mobile", HEAD, SEARCH, query=_mobile_term),
+    Page("header search ID tail", SUB_HEAD, SEARCH, query=_id_tail_term),
     # The customer
     Page("customer 360", RM, ("customers:customer-detail",), kwargs=_customer_pk),
     Page("customer 360 (head)", SUB_HEAD, ("customers:customer-detail",), kwargs=_head_customer_pk),

@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm_site.navigation.navigation",
+                "customers.context_processors.header_search",
             ],
             # The one place figures are formatted (docs/ui.md, "Number formats"): {% load numbers %}.
             "libraries": {"numbers": "crm_site.templatetags.numbers"},

@@ -21,6 +21,8 @@ SORT_CHOICES = [
 ]
 assert {key for key, _label in SORT_CHOICES} <= set(SORTS)  # noqa: S101 - a module invariant
 
+SEARCH_MAX_LENGTH = 40  # a name, a customer number, a mobile or an ID number fits; longer input is a form error
+
 
 def _rm_choices(user):
     return staff_visible_to(user).filter(role=Staff.Role.RM, status=Staff.Status.ACTIVE).order_by("name")
@@ -30,7 +32,7 @@ class CustomerFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
-        max_length=40,
+        max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(
             attrs={"placeholder": _("Name, customer no., mobile, or last 4 of ID"), "type": "search"}
         ),
@@ -257,6 +259,26 @@ def initial_from(customer: Customer) -> dict:
     initial["lifecycle"] = customer.lifecycle if customer.lifecycle_manual else ""
     initial["tags"] = [t.name for t in customer.tags.all()]
     return initial
+
+
+class HeaderSearchForm(forms.Form):
+    """The header's search box: the customer list's free-text term alone, searched as it is typed."""
+
+    MIN_LENGTH = 2  # one character would match a whole surname's worth of customers: ask for more
+
+    q = forms.CharField(
+        label=_("Find a customer"),
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+
+    def term(self) -> str | None:
+        """The term to search for, or None when the input is invalid or too short to search (no query then)."""
+        if not self.is_valid():
+            return None
+        term = self.cleaned_data["q"]
+        return term if len(term) >= self.MIN_LENGTH else None
 
 
 class RevealForm(forms.Form):

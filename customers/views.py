@@ -16,7 +16,7 @@ from organisation.models import Staff
 from organisation.permissions import RoleRequiredMixin
 
 from . import exports, panels, search, selectors, services
-from .forms import CustomerFilterForm, RevealForm, customer_form_class, initial_from
+from .forms import CustomerFilterForm, HeaderSearchForm, RevealForm, customer_form_class, initial_from
 from .models import Customer
 from .permissions import revealable_fields
 
@@ -45,6 +45,43 @@ class CustomerListView(RoleRequiredMixin, search.TokenSearchMixin, TemplateView)
         return super().get_context_data(
             form=form, page_obj=page, can_export=staff.role in access.PORTFOLIO_ROLES, counts=counts, **kwargs
         )
+
+
+class CustomerSearchView(RoleRequiredMixin, View):
+    """The header's search box, answered as it is typed: the first hits of the customer list's search (the same
+    visibility and matching rule), each with its quick actions. The box posts over htmx and gets the dropdown's
+    fragment; a post without htmx goes through the token step to this page's GET, which is a whole search page
+    (so is the page opened directly). The term is never in a URL (customers.search)."""
+
+    allowed_roles = access.EVERY_ROLE
+    template_name = "customers/customer_search.html"
+    fragment = "customers/partials/_header_search_results.html"
+
+    def context(self, form: HeaderSearchForm) -> dict:
+        term = form.term()
+        return {
+            "form": form,
+            "found": selectors.customer_quick_search(self.request.user, term) if term else None,
+            "can_log": access.has_role(self.request.user, access.PORTFOLIO_ROLES),
+        }
+
+    def get(self, request):
+        response = search.legacy_redirect(request)
+        if response is not None:
+            return response
+        query = search.query_of(request)
+        if query is None:
+            return search.without_token(request)
+        form = HeaderSearchForm(query if search.TERM in query else None)
+        return render(request, self.template_name, self.context(form))
+
+    def post(self, request):
+        form = HeaderSearchForm(request.POST)
+        if request.htmx:
+            return render(request, self.fragment, self.context(form))
+        if not form.is_valid():
+            return render(request, self.template_name, self.context(form))
+        return search.redirect_with_token(request, request.POST)
 
 
 class CustomerExportView(RoleRequiredMixin, View):

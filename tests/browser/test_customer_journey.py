@@ -50,7 +50,7 @@ def test_head_filters_the_list_on_a_desktop(org, live_server, desktop_page, scre
     page = desktop_page
     sign_in(page, live_server, "west_head", TEST_PASSWORD)
     page.click("text=客户")
-    page.fill("input[name=q]", "陈")
+    page.fill("[data-testid=customer-filter] input[name=q]", "陈")
     page.click("[data-testid=customer-filter] button[type=submit]")
     table = page.inner_text("[data-testid=customer-table]")
     assert "陈一" in table and "陈二" in table and "林三" not in table

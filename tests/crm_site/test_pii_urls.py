@@ -45,6 +45,7 @@ def assert_clean(url: str, *terms: str) -> None:
 SEARCH_PAGES = {
     "customer list": ("customers:customer-list", "customers:customer-list", "west_head", "customer-table"),
     "my customers": ("relationships:my-customers", "relationships:my-customers", "rm_west", "portfolio"),
+    "header search": ("customers:customer-search", "customers:customer-search", "west_head", "search-results"),
     "complaint intake": (
         "complaints:intake-customer-search",
         "complaints:complaint-create",
@@ -73,6 +74,21 @@ def test_a_search_posts_its_term_and_the_url_carries_only_a_token(org, book, log
     forms = [f for f in re.findall(r"<form\b.*?</form>", html, re.S) if 'name="q"' in f]
     assert forms and all('method="post"' in f and "csrfmiddlewaretoken" in f for f in forms)
     assert all(term not in unescape(href) for href in re.findall(r'(?:href|action)="([^"]*)"', html))
+
+
+@pytest.mark.parametrize("term", [MOBILE, ID_NUMBER, "王西"])
+def test_the_header_search_answers_as_one_types_without_the_term_in_any_url(org, book, login, term):
+    client = login(org.west_head)
+    response = client.post(reverse("customers:customer-search"), {"q": term}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Location" not in response
+    html = response.content.decode()
+    assert "王西甲" in region_text(html, "search-hit")
+    assert all(term not in unescape(url) for url in re.findall(r'(?:href|action|hx-get|hx-post)="([^"]*)"', html))
+    assert term not in html or term == "王西"  # the numbers are shown masked
+    # Every page's header box posts its term: to the dropdown as it is typed, to the list on Enter.
+    home = client.get(reverse("customers:customer-list")).content.decode()
+    box = re.search(r'<form[^>]*id="header-search-form".*?</form>', home, re.S).group(0)
+    assert 'method="post"' in box and "csrfmiddlewaretoken" in box and 'hx-post="' in box and "hx-get" not in box
 
 
 def test_the_complaint_list_search_by_complainant_posts_too(org, book, login):
