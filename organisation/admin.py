@@ -174,24 +174,6 @@ class SignInRecordAdmin(AdminInputMixin, admin.ModelAdmin):
         return False
 
 
-# django-axes' own admin pages of the sign-in attempts, with the same bounded date drill-down.
-def _bounded_axes_admins() -> None:
-    from axes import admin as axes_admin
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
-    for model, model_admin in (
-        (AccessAttempt, axes_admin.AccessAttemptAdmin),
-        (AccessLog, axes_admin.AccessLogAdmin),
-        (AccessFailureLog, axes_admin.AccessFailureLogAdmin),
-    ):
-        if admin.site.is_registered(model):
-            admin.site.unregister(model)
-            admin.site.register(model, type(model_admin.__name__, (AdminInputMixin, model_admin), {}))
-
-
-_bounded_axes_admins()
-
-
 # django-axes' admin in the user's language: its records named in words (their ``__str__`` is English), and the
 # form data it keeps ("username=…\npassword=********") shown with the fields' labels, not their raw keys.
 
@@ -220,7 +202,8 @@ def _when(moment) -> str:
     return formats.date_format(timezone.localtime(moment), "Y-m-d H:i:s") if moment else ""
 
 
-class AxesInWordsMixin(LabelledObjectAdminMixin):
+class AxesInWordsMixin(AdminInputMixin, LabelledObjectAdminMixin):
+    # AdminInputMixin: the same bounded date drill-down and search as every other admin list.
     def get_readonly_fields(self, request, obj=None):
         fields = [f for f in super().get_readonly_fields(request, obj) if f not in ("get_data", "post_data")]
         return [*fields, "query_in_words", "form_in_words"]
