@@ -184,3 +184,24 @@ def pytest_runtest_setup(item):
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail(message)
         pytest.skip(message)
+
+
+# Celery copies Django's CELERY_* settings into its own configuration the first time the configuration is read, so
+# a test that overrides CELERY_TASK_ALWAYS_EAGER after another test in the same process has published a task would
+# otherwise publish to the real broker. The two settings tests override are handed on to Celery as they change.
+_CELERY_FOLLOWS = {
+    "CELERY_TASK_ALWAYS_EAGER": "task_always_eager",
+    "CELERY_TASK_EAGER_PROPAGATES": "task_eager_propagates",
+}
+
+
+def _celery_follows_settings(*, setting, value, **kwargs):
+    if setting in _CELERY_FOLLOWS:
+        from crm_site.celery import app
+
+        app.conf[_CELERY_FOLLOWS[setting]] = bool(value)
+
+
+from django.core.signals import setting_changed  # noqa: E402
+
+setting_changed.connect(_celery_follows_settings)

@@ -54,7 +54,7 @@ def test_the_longest_without_contact_first_with_tier_and_date(org, book, portfol
 def test_the_page_lists_them_in_that_order_with_a_filter_box(org, book, portfolio, login):
     with time_machine.travel(NOW, tick=False):
         page = login(org.rm_west).get(reverse("relationships:visit-plan-create")).content.decode()
-    names = [page.index(n) for n in ("王西甲", "久未联系", "杭州测试科技有限公司", "近期联系")]
+    names = [page.index(f"{n} · ") for n in ("王西甲", "久未联系", "杭州测试科技有限公司", "近期联系")]  # the options
     assert names == sorted(names)
     for customer in (book.west, portfolio["old"]):
         assert selectors.visit_plan_customer_label(Customer.objects.get(pk=customer.pk)) in page
