@@ -216,6 +216,11 @@ class CustomerFilters:
     aum_max: Decimal | None = None
     sort: str = "-aum"
 
+    @property
+    def narrows(self) -> bool:
+        """Whether any filter is set (the order aside): the list is then not the user's whole list."""
+        return any(value not in ("", None) for key, value in self.__dict__.items() if key != "sort")
+
     def describe(self) -> dict:
         """The filters in a form fit for the access log: a term that looks like a number is masked."""
         from .masking import mask_search_term

@@ -40,8 +40,7 @@ class CustomerListView(RoleRequiredMixin, search.TokenSearchMixin, TemplateView)
         staff = self.request.user.staff
         # An RM's whole list (in any order) says how it relates to My customers and the dashboard
         # (docs/customers.md, "Counts").
-        whole = not any(value not in ("", None) for key, value in vars(filters).items() if key != "sort")
-        counts = selectors.portfolio_counts(staff) if staff.role == Staff.Role.RM and whole else None
+        counts = selectors.portfolio_counts(staff) if staff.role == Staff.Role.RM and not filters.narrows else None
         return super().get_context_data(
             form=form, page_obj=page, can_export=staff.role in access.PORTFOLIO_ROLES, counts=counts, **kwargs
         )
