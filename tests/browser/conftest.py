@@ -56,6 +56,20 @@ def desktop_page(browser):
     context.close()
 
 
+WIDTHS = [375, 1280]
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def page(request, browser):
+    """A page at a phone's width and at a desktop's: a test that takes it runs at both."""
+    width = request.param
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN", is_mobile=width < 768)
+    page = context.new_page()
+    page.width = width
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def screenshot():
     ARTIFACTS.mkdir(exist_ok=True)

@@ -13,17 +13,6 @@ from tests.browser.conftest import sign_in
 from tests.factories import TEST_PASSWORD, CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-WIDTHS = [375, 1280]
-
-
-@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
-def page(request, browser):
-    width = request.param
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN", is_mobile=width < 768)
-    page = context.new_page()
-    page.width = width
-    yield page
-    context.close()
 
 
 def open_follow_up(staff, customer, days, title):

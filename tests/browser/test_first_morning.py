@@ -10,18 +10,7 @@ from django.urls import reverse
 from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-WIDTHS = [375, 1280]
 KINDS = ("birthday", "maturity", "movement", "churn", "contact_policy")
-
-
-@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
-def page(request, browser):
-    width = request.param
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN", is_mobile=width < 768)
-    page = context.new_page()
-    page.width = width
-    yield page
-    context.close()
 
 
 def test_the_demo_rm_and_head_on_the_first_morning(live_server, page, screenshot):
