@@ -73,8 +73,11 @@ INSTALLED_APPS = [
     "notifications",
     "relationships",
     "complaints",
+    "pool",
     "reminders",
+    "worktasks",
     "dashboards",
+    "targets",
     "feed",
     "demo",
 ]
