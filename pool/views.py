@@ -24,8 +24,11 @@ from .forms import AssignForm, KeeperForm, PoolFilterForm, SelectionForm
 def _back(request, form) -> str:
     """The pool page with the filters it was posted from (a query string only: never another address)."""
     back = getattr(form, "cleaned_data", {}).get("back") or ""
-    query = QueryDict(back.lstrip("?"), mutable=True)
-    query.pop("page", None)
+    query = QueryDict(mutable=True)
+    for key, values in QueryDict(back.lstrip("?")).lists():
+        values = [v for v in values if v]
+        if key != "page" and values:
+            query.setlist(key, values)
     url = reverse("pool:pool-list")
     return url + ("?" + query.urlencode() if query else "")
 
