@@ -286,9 +286,10 @@ def relationship_reference() -> dict:
 
 
 # About one customer in six under a contact policy was last reached before their tier's window (the branch's coverage
-# is then about 85 %); one 大众 customer in eight has no RM any more (their RM moved on: the customer pool).
+# is then about 85 %); about 40 % of 大众 customers have no RM (their RM moved on, or they came from core banking without
+# one): they wait in their outlet's customer pool (docs/pool.md).
 LAPSED_SHARE = 0.18
-POOL_SHARE_OF_MASS = 0.12
+POOL_SHARE_OF_MASS = 0.40
 RATED_SHARE = 0.15  # customers who answered a satisfaction survey in the last RATED_WITHIN_DAYS days
 RATED_WITHIN_DAYS = 120
 ON_TIME_SHARE = 0.8  # follow-ups done by their due day; the others a few days late

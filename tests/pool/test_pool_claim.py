@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.urls import reverse
 from django.utils import timezone, translation
 
 from customers.models import Customer
@@ -184,9 +183,9 @@ def test_a_leavers_claimed_customers_go_with_the_handover(org, pool):
     assert set(handover.items.values_list("customer_id", flat=True)) >= {pool.west_a.pk, pool.west_b.pk}
     rel_services.handover_submit(actor=org.west_head.user, handover=handover)
     rel_services.handover_approve(actor=org.top_head.user, handover=handover)
-    assert set(Customer.objects.filter(pk__in=[pool.west_a.pk, pool.west_b.pk]).values_list("primary_rm", flat=True)) == {
-        taker.pk
-    }
+    assert set(
+        Customer.objects.filter(pk__in=[pool.west_a.pk, pool.west_b.pk]).values_list("primary_rm", flat=True)
+    ) == {taker.pk}
 
 
 def _race(*calls):
