@@ -19,8 +19,8 @@ from pool.models import PoolClaim, PoolKeeper
 from pool.selectors import in_pool
 
 OUTLETS = 10  # outlets given a claim history (the first by code): enough to show, bounded at bench scale
-CLAIMS_PER_RM = 3
-ASSIGNED_PER_OUTLET = 4
+CLAIMS_PER_RM = 2
+ASSIGNED_PER_OUTLET = 3
 
 
 def _at(days_ago: int, hour: int) -> datetime:

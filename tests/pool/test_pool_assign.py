@@ -156,7 +156,12 @@ def test_the_page_refuses_bad_input_with_a_message(org, pool, login):
         ASSIGN, {"customer": [pool.west_a.pk], "rms": [org.rm_east.pk], "method": "even"}, follow=True
     ).content.decode()
     assert "Assign only to active RMs of" in page
-    assert login(org.east_head).post(ASSIGN, {"one": pool.west_a.pk, "rms": [org.rm_east.pk]}).status_code == 404
+    assert (
+        login(org.east_head)
+        .post(ASSIGN, {"one": pool.west_a.pk, "rms": [org.rm_east.pk], "method": "even"})
+        .status_code
+        == 404
+    )
     assert not PoolClaim.objects.exists()
 
 
