@@ -4,6 +4,7 @@ visibility rule of customers (``organisation.access.scope_of``) to the pools the
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 
 from customers.models import Customer, Segment
@@ -64,12 +65,17 @@ def pool_list(user, filters: CustomerFilters) -> QuerySet[Customer]:
 class PoolTotals:
     customers: int
     aum: object
+    capped: bool  # more than the list's count cap: neither figure is given
 
 
 def pool_totals(rows: QuerySet[Customer]) -> PoolTotals:
-    """How many customers the selection holds and their AUM, in one query."""
-    row = rows.order_by().aggregate(n=Count("pk"), aum=Sum("aum"))
-    return PoolTotals(row["n"], row["aum"] or 0)
+    """How many customers the selection holds and their AUM, in one query that, like the list's count, reads at
+    most ``LIST_COUNT_CAP`` + 1 rows (the same query whatever the size, so the page's count of queries is too)."""
+    cap = settings.LIST_COUNT_CAP
+    row = rows.order_by()[: cap + 1].aggregate(n=Count("pk"), aum=Sum("aum"))
+    if row["n"] > cap:
+        return PoolTotals(cap, None, True)
+    return PoolTotals(row["n"], row["aum"] or 0, False)
 
 
 def claim_limits() -> dict[int, int]:

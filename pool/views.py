@@ -53,7 +53,7 @@ class PoolListView(RoleRequiredMixin, search.TokenSearchMixin, TemplateView):
         return super().get_context_data(
             form=form,
             page_obj=page,
-            totals=None if page.paginator.is_capped else selectors.pool_totals(rows),
+            totals=selectors.pool_totals(rows),
             is_rm=is_rm,
             can_claim=is_rm and staff.accepts_customers,
             can_assign=can_assign,

@@ -1,12 +1,14 @@
 """The pool page (池客户): who opens it, whose pool each role sees, its filters, masking, counts, the empty state,
 the navigation, and a query count that does not grow with the rows."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from customers.models import Holding
+from customers.models import Customer, Holding
 from organisation.models import Staff
 from tests.factories import ProductFactory, StaffFactory
 
@@ -111,12 +113,6 @@ def test_filters_by_tier_and_aum(org, pool, login):
 
 
 def test_filters_by_last_contact_and_products_held(org, pool, login):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from customers.models import Customer
-
     Customer.objects.filter(pk=pool.west_a.pk).update(last_contacted_at=timezone.now() - timedelta(days=5))
     Customer.objects.filter(pk=pool.west_b.pk).update(last_contacted_at=timezone.now() - timedelta(days=100))
     client = login(org.rm_west)
@@ -188,3 +184,15 @@ def test_query_count_does_not_grow_with_rows(org, pool, login, django_assert_num
     _more(org, 30)
     with django_assert_num_queries(expected):
         assert client.get(URL).status_code == 200
+
+
+def test_beyond_the_count_cap_the_totals_say_so_in_as_many_queries(
+    org, pool, login, settings, django_assert_num_queries
+):
+    settings.LIST_COUNT_CAP = 2
+    client = login(org.rm_west)
+    client.cookies["django_language"] = "en"
+    client.get(URL)
+    with django_assert_num_queries(RM_QUERIES):
+        html = client.get(URL).content.decode()
+    assert "More than 2 customers" in html and 'data-testid="pool-aum"' not in html
