@@ -143,6 +143,7 @@ def _load_pk():
 # --------------------------------------------------------------------------------------------------------------
 
 LIST = ("customers:customer-list",)
+POOL = ("pool:pool-list",)
 SEARCH = ("customers:customer-search",)
 DASHBOARD = ("dashboards:dashboard", "dashboards:branch", "dashboards:dashboard")
 HQ_DASHBOARD = ("dashboards:dashboard-hq", "dashboards:hq-dashboard", "dashboards:hq")
@@ -167,6 +168,10 @@ PAGES: tuple[Page, ...] = (
     Page("customer-list deep page 200", HEAD, LIST, query={"page": "200"}),
     Page("customer-list deep page 200 (admin)", ADMIN, LIST, query={"page": "200"}),
     Page("my customers", RM, ("relationships:my-customers",)),
+    # The customer pool: an RM's outlet pool (about 40 % of its 大众 customers), and a sub-branch head's pools
+    # with the keepers of each outlet and the RMs to assign to.
+    Page("pool list", RM, POOL),
+    Page("pool list (head)", SUB_HEAD, POOL),
     # The header's search box: its page, reached through the token step as the list is (its htmx answer runs the same
     # selector, one query fewer: no navigation bar); the bench only sends GETs.
     Page("header search name prefix", HEAD, SEARCH, query=_name_prefix_term),

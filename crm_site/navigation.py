@@ -55,6 +55,7 @@ NAV_GROUPS = (
 NAV_ITEMS = (
     NavItem("relationships:my-customers", _("My customers"), "person-lines-fill", "customers"),
     NavItem("customers:customer-list", _("Customer list"), "people", "customers"),
+    NavItem("pool:pool-list", _("Customer pool"), "inboxes", "customers"),
     NavItem("reminders:today", _("Today"), "sun", "work", direct_for=frozenset({R.RM})),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week", "work"),
     NavItem("complaints:complaint-list", _("Complaints"), "exclamation-octagon", "work", frozenset({R.OFFICER})),

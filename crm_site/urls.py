@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("relationships.urls")),
     path("customers/", include("customers.urls")),
     path("complaints/", include("complaints.urls")),
+    path("pool/", include("pool.urls")),
     path("feed/", include("feed.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -214,6 +214,10 @@ class CustomerFilters:
     risk_level: str = ""
     aum_min: Decimal | None = None
     aum_max: Decimal | None = None
+    # Not contacted for at least this many days (never contacted included).
+    not_contacted_days: int | None = None
+    # Holds (an open holding of) a product of this category (Product.Category).
+    product_category: str = ""
     sort: str = "-aum"
 
     @property
@@ -235,8 +239,10 @@ class CustomerFilters:
         return out
 
 
-def customer_list(user, filters: CustomerFilters) -> QuerySet[Customer]:
-    qs, portfolio_union = _visible(user)
+def customer_list(user, filters: CustomerFilters, *, base: QuerySet[Customer] | None = None) -> QuerySet[Customer]:
+    """The customer list's filters and orders over the user's visible customers, or over ``base``: a narrower set
+    that a page above has already scoped from the same policy (the customer pool: pool.selectors)."""
+    qs, portfolio_union = (base, False) if base is not None else _visible(user)
     if filters.q:
         qs = qs.filter(search_condition(filters.q))
     if filters.kind:
@@ -255,6 +261,14 @@ def customer_list(user, filters: CustomerFilters) -> QuerySet[Customer]:
         qs = qs.filter(aum__gte=filters.aum_min)
     if filters.aum_max is not None:
         qs = qs.filter(aum__lte=filters.aum_max)
+    if filters.not_contacted_days is not None:
+        since = timezone.now() - timedelta(days=filters.not_contacted_days)
+        qs = qs.filter(Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=since))
+    if filters.product_category:
+        held = Holding.objects.filter(
+            customer=OuterRef("pk"), closed_on__isnull=True, product__category=filters.product_category
+        )
+        qs = qs.filter(Exists(held))
     sorts = PORTFOLIO_SORTS if portfolio_union else SORTS
     return qs.with_list_columns().order_by(*sorts.get(filters.sort, sorts["-aum"]))
 

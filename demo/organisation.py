@@ -286,10 +286,13 @@ def relationship_reference() -> dict:
 
 
 # About one customer in six under a contact policy was last reached before their tier's window (the branch's coverage
-# is then about 85 %); one 大众 customer in eight has no RM any more (their RM moved on: the customer pool).
+# is then about 85 %); about 40 % of 大众 customers have no RM (their RM moved on, or they came from core banking without
+# one): they wait in their outlet's customer pool (docs/pool.md).
 LAPSED_SHARE = 0.18
-POOL_SHARE_OF_MASS = 0.12
-RATED_SHARE = 0.15  # customers who answered a satisfaction survey in the last RATED_WITHIN_DAYS days
+POOL_SHARE_OF_MASS = 0.45  # a few are claimed or assigned since (demo/pool.py): about 40 % stay
+# Customers with an RM who answered a satisfaction survey in the last RATED_WITHIN_DAYS days (one in five: with
+# 40 % of 大众 customers in pools, about as many ratings as one in seven of every customer gave before).
+RATED_SHARE = 0.2
 RATED_WITHIN_DAYS = 120
 ON_TIME_SHARE = 0.8  # follow-ups done by their due day; the others a few days late
 

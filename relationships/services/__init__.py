@@ -16,6 +16,7 @@ from .portfolio import (  # noqa: F401
     assignment_add_secondary,
     assignment_end_secondary,
     assignment_open_primary,
+    assignments_open_primary_bulk,
     handover_approve,
     handover_assign,
     handover_distribute,
@@ -26,5 +27,6 @@ from .portfolio import (  # noqa: F401
     reassignment_cancel,
     reassignment_reject,
     reassignment_request,
+    split_customers,
     staff_mark_leaving,
 )

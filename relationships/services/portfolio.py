@@ -43,6 +43,25 @@ def common_branch(paths: list[str]) -> Branch:
 # ----------------------------------------------------------------------------------------------------------------
 
 
+def split_customers(customers, receivers: list, method: str, *, kept: dict | None = None) -> dict:
+    """Split ``customers`` ((id, tier id) pairs, largest AUM first) over ``receivers`` (staff ids, in order) by
+    ``Handover.Method``: evenly (round-robin by AUM, so that each RM gets a similar share of large customers), or
+    by tier (the same within each tier). By hand, the lines in ``kept`` stay and the others are dealt evenly until
+    changed one by one. The one rule behind a handover's distribution and an assignment out of the customer pool.
+    Returns {customer id: staff id}."""
+    kept = kept or {}
+    lines: dict = {}
+    counters: dict[object, int] = defaultdict(int)
+    for customer_id, segment_id in customers:
+        if customer_id in kept:
+            lines[customer_id] = kept[customer_id]
+            continue
+        key = segment_id if method == Handover.Method.BY_TIER else "all"
+        lines[customer_id] = receivers[counters[key] % len(receivers)]
+        counters[key] += 1
+    return lines
+
+
 def assignment_open_primary(*, customer, staff: Staff, reason: str = "", now: datetime | None = None) -> Assignment:
     """The first primary assignment of a newly registered customer (a move uses ``move_customers``)."""
     if not staff.accepts_customers:
@@ -95,6 +114,42 @@ def assignment_end_secondary(*, actor, assignment: Assignment, reason: str) -> A
     assignment.ended_at, assignment.end_reason = timezone.now(), reason
     assignment.save(update_fields=["ended_at", "end_reason"])
     return assignment
+
+
+def assignments_open_primary_bulk(
+    *, moves: dict[int, Staff], reason: str, approved_by: Staff | None, now: datetime
+) -> dict[int, Assignment]:
+    """Give customers without a primary RM one (id → RM), inside the caller's transaction, in a few set-based
+    statements: one UPDATE per RM pointing the customers at them (only those still without an RM: the caller has
+    locked the rows and checked), and one INSERT of the new primary assignments, the portfolio history. Returns
+    {customer id: the new Assignment}."""
+    by_target: dict[Staff, list[int]] = defaultdict(list)
+    for customer_id, target in moves.items():
+        if not target.accepts_customers:
+            raise ValidationError(_("The relationship manager must be an active RM."))
+        by_target[target].append(customer_id)
+    for target, customer_ids in by_target.items():
+        # An RM who was a secondary RM of one of these customers is now their primary RM: that role ends.
+        Assignment.objects.current().secondary().filter(customer_id__in=customer_ids, staff=target).update(
+            ended_at=now, end_reason=reason[:200]
+        )
+        updated = Customer.objects.filter(pk__in=customer_ids, primary_rm__isnull=True).update(
+            primary_rm=target, updated_at=now
+        )
+        if updated != len(customer_ids):
+            raise ValidationError(_("A customer was given an RM a moment ago. Reload the page and try again."))
+    created = Assignment.objects.bulk_create(
+        Assignment(
+            customer_id=customer_id,
+            staff=target,
+            role=Assignment.Role.PRIMARY,
+            started_at=now,
+            reason=reason[:200],
+            approved_by=approved_by,
+        )
+        for customer_id, target in moves.items()
+    )
+    return {a.customer_id: a for a in created}
 
 
 def _customer_url(pk) -> str:
@@ -383,20 +438,15 @@ def handover_distribute(
         handover.method = method
     handover.status = Handover.Status.DRAFT
     handover.save(update_fields=["method", "status"])
-    receivers = list(handover.targets.order_by("employee_no"))
+    receivers = [r.pk for r in handover.targets.order_by("employee_no")]
     customers = (
         Customer.objects.filter(primary_rm=handover.leaver).order_by("-aum", "pk").values_list("pk", "segment_id")
     )
     existing = dict(handover.items.values_list("customer_id", "to_staff_id"))
-    lines: dict[int, int] = {}
-    counters: dict[object, int] = defaultdict(int)
-    for customer_id, segment_id in customers.iterator(chunk_size=5000):
-        if handover.method == Handover.Method.MANUAL and existing.get(customer_id) in {r.pk for r in receivers}:
-            lines[customer_id] = existing[customer_id]
-            continue
-        key = segment_id if handover.method == Handover.Method.BY_TIER else "all"
-        lines[customer_id] = receivers[counters[key] % len(receivers)].pk
-        counters[key] += 1
+    kept = (
+        {c: s for c, s in existing.items() if s in set(receivers)} if handover.method == Handover.Method.MANUAL else {}
+    )
+    lines = split_customers(customers.iterator(chunk_size=5000), receivers, handover.method, kept=kept)
     handover.items.all().delete()
     HandoverItem.objects.bulk_create(
         (HandoverItem(handover=handover, customer_id=c, to_staff_id=s) for c, s in lines.items()), batch_size=2000

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 LABELS = {
     "relationships:my-customers": "我的客户",
     "customers:customer-list": "客户列表",
+    "pool:pool-list": "客户池",
     "reminders:today": "今日工作",
     "relationships:my-visits": "我的拜访",
     "complaints:complaint-list": "投诉",
@@ -35,13 +36,13 @@ LABELS = {
 BARS = {
     "rm_west": [
         "reminders:today",
-        ("客户", ["relationships:my-customers", "customers:customer-list"]),
+        ("客户", ["relationships:my-customers", "customers:customer-list", "pool:pool-list"]),
         ("工作", ["relationships:my-visits", "complaints:complaint-list", "relationships:reassignment-list"]),
         "dashboards:my-performance",
     ],
     "west_head": [
         "dashboards:dashboard",
-        "customers:customer-list",
+        ("客户", ["customers:customer-list", "pool:pool-list"]),
         ("工作", ["reminders:today", "complaints:complaint-list", "relationships:approvals",
                   "relationships:reassignment-list", "relationships:handover-list"]),
         "complaints:statistics",
@@ -55,7 +56,7 @@ BARS = {
     ],
     "admin": [
         "dashboards:dashboard-hq",
-        "customers:customer-list",
+        ("客户", ["customers:customer-list", "pool:pool-list"]),
         ("工作", ["reminders:today", "complaints:complaint-list", "relationships:approvals",
                   "relationships:reassignment-list", "relationships:handover-list"]),
         ("报表", ["dashboards:dashboard", "complaints:statistics"]),

@@ -14,6 +14,7 @@ from django.utils import translation
 from complaints.models import Complaint
 from customers.models import Customer
 from organisation.models import Branch
+from pool.models import PoolClaim, PoolKeeper
 from reminders.models import FollowUp
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,10 @@ def test_branch_heads_see_coverage_below_100_and_whom_to_contact(demo):
 def test_a_customer_pool_approvals_waiting_and_complaints_in_every_state(demo):
     mass = Customer.objects.filter(segment__code="mass")
     pooled = mass.filter(primary_rm__isnull=True).count()
-    assert 0.05 * mass.count() < pooled < 0.25 * mass.count()
+    # About 40 % of 大众 customers wait in their outlet's pool (a few were claimed or assigned since: demo/pool.py).
+    assert 0.3 * mass.count() < pooled < 0.5 * mass.count()
+    assert PoolClaim.objects.filter(method="claim").exists() and PoolClaim.objects.filter(method="assign").exists()
+    assert PoolKeeper.objects.count() == 1
     assert not Customer.objects.exclude(segment__code="mass").filter(primary_rm__isnull=True).exists()
     sign_in(demo, "head")
     pending = demo.get(reverse("relationships:approvals")).context["pending"]

@@ -20,6 +20,7 @@ from demo.organisation import (
     seed_organisation,
     seed_visit_plans,
 )
+from demo.pool import seed_pool
 
 # Loggers that report every day or batch of a seed: shown only with -v 2.
 CHATTY_LOGGERS = ("dashboards.figures", "reminders.services")
@@ -135,6 +136,12 @@ class Command(BaseCommand):
             }
         )
         detail(f"  {morning}")
+        step = time.monotonic()
+        pooled = seed_pool(seed=seed)
+        self.stdout.write(
+            _("  customer pool: %(claims)s claimed, %(assigned)s assigned, in %(seconds).1f s")
+            % {**pooled, "seconds": time.monotonic() - step}
+        )
         if figure_days > 0:
             step = time.monotonic()
             yesterday = timezone.localdate() - timedelta(days=1)
