@@ -20,6 +20,7 @@ from demo.organisation import (
     seed_organisation,
     seed_visit_plans,
 )
+from demo.recycle import seed_recycle
 
 # Loggers that report every day or batch of a seed: shown only with -v 2.
 CHATTY_LOGGERS = ("dashboards.figures", "reminders.services")
@@ -135,6 +136,12 @@ class Command(BaseCommand):
             }
         )
         detail(f"  {morning}")
+        step = time.monotonic()
+        releases = seed_recycle()
+        self.stdout.write(
+            _("  releases to the pool: %(count)s awaiting approval, in %(seconds).1f s")
+            % {"count": releases, "seconds": time.monotonic() - step}
+        )
         if figure_days > 0:
             step = time.monotonic()
             yesterday = timezone.localdate() - timedelta(days=1)
