@@ -23,6 +23,7 @@ DEMO_CODE = (
     "demo/complaints.py",
     "demo/first_morning.py",
     "demo/pool.py",
+    "demo/recycle.py",
 )
 
 MARKER_DDL = """

@@ -189,6 +189,7 @@ PAGES: tuple[Page, ...] = (
     Page("visit plan form", RM, ("relationships:visit-plan-create",)),
     Page("notifications", RM, ("notifications:notification-list",)),
     Page("approvals", HEAD, ("relationships:approvals",)),
+    Page("release approvals", HEAD, ("pool:release-list",)),
     Page("reassignments", HEAD, ("relationships:reassignment-list",)),
     Page("handovers", HEAD, ("relationships:handover-list",)),
     Page("branch tree", HEAD, ("organisation:branch-tree",)),

@@ -60,6 +60,7 @@ NAV_ITEMS = (
     NavItem("relationships:my-visits", _("My visits"), "calendar-week", "work"),
     NavItem("complaints:complaint-list", _("Complaints"), "exclamation-octagon", "work", frozenset({R.OFFICER})),
     NavItem("relationships:approvals", _("Approvals"), "check2-square", "work"),
+    NavItem("pool:release-list", _("Customer releases"), "box-arrow-in-down", "work"),
     NavItem("relationships:reassignment-list", _("Reassignments"), "arrow-left-right", "work"),
     NavItem("relationships:handover-list", _("Handovers"), "box-arrow-right", "work"),
     NavItem("dashboards:dashboard-hq", _("HQ dashboard"), "globe2", "reports", direct_for=frozenset({R.ADMIN})),

@@ -71,6 +71,14 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
         description="按金融资产重新计算客户分层 / Reassign customer tiers from current AUM",
     ),
     Entry(
+        name="pool: propose releases to the pool",
+        label=_("Propose customers for release to the pool"),
+        task="pool.tasks.release_candidates",
+        minute="30",
+        hour="5",
+        description="05:30 按分层规则找出未按时联系的客户，提请释放回网点客户池（需负责人审批）/ Propose for release to the outlet pool the customers the tiers' recycle rules find (a branch head approves)",
+    ),
+    Entry(
         name="reminders: expire and wake follow-ups",
         label=_("Expire and wake follow-ups"),
         task="reminders.tasks.follow_ups_housekeeping",

@@ -9,4 +9,8 @@ urlpatterns = [
     path("claim/", views.PoolClaimView.as_view(), name="pool-claim"),
     path("assign/", views.PoolAssignView.as_view(), name="pool-assign"),
     path("keeper/", views.PoolKeeperSetView.as_view(), name="pool-keeper"),
+    # Release
+    path("releases/", views.ReleaseListView.as_view(), name="release-list"),
+    path("releases/decide/", views.ReleaseDecideView.as_view(), name="release-decide"),
+    path("releases/propose/", views.ReleaseProposeView.as_view(), name="release-propose"),
 ]

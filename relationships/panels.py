@@ -28,6 +28,19 @@ def relationship_panel(request, customer) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class ApprovalCard:
+    """A card of the approvals page (待我审批) from an app above: its template, its count and its rows."""
+
+    template: str
+    count: int
+    context: dict
+
+
+# Providers: (request, staff) -> {a key of the app's own: ApprovalCard}. The page shows each card after its own.
+approvals = PanelRegistry("relationships:approvals")
+
+
 # Providers: (request, customer) -> context. Reminders adds the actor's open follow-ups of the customer
 # (``follow_ups_to_close``), which the quick log offers to close with the contact.
 quick_log = PanelRegistry("relationships:quick-log")

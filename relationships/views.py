@@ -420,7 +420,12 @@ class ApprovalsView(RoleRequiredMixin, TemplateView):
     allowed_roles = access.HEADS_AND_ADMINS
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(pending=selectors.pending_approvals(self.request.user), **kwargs)
+        cards = panels.approvals.context(self.request, access.active_staff(self.request.user))
+        return super().get_context_data(
+            pending=selectors.pending_approvals(self.request.user),
+            approval_cards=[card for card in cards.values() if isinstance(card, panels.ApprovalCard)],
+            **kwargs,
+        )
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from .portfolio import (  # noqa: F401
     assignment_add_secondary,
     assignment_end_secondary,
     assignment_open_primary,
+    assignment_release_primary,
     assignments_open_primary_bulk,
     handover_approve,
     handover_assign,

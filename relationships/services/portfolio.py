@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from customers.models import Customer
 from customers.selectors import customers_visible_to
@@ -150,6 +151,44 @@ def assignments_open_primary_bulk(
         for customer_id, target in moves.items()
     )
     return {a.customer_id: a for a in created}
+
+
+@transaction.atomic
+def assignment_release_primary(*, actor, customers: dict[int, int], reason: str, now: datetime | None = None) -> dict:
+    """Release customers from their primary RM back into their home outlet's pool (the pool app decides when, after
+    a branch head's approval): end each current primary assignment with ``reason`` and clear the customer's primary
+    RM, in a few set-based statements. ``customers`` is {customer id: the RM expected to hold them}; a customer
+    held by someone else by now (moved meanwhile) is left as it is. The customers' rows are locked first, so a move
+    approved at the same moment waits for this one (or this one for it). Returns {customer id: previous RM id} of
+    the customers released. Their home branch stays: the pool is the home outlet's."""
+    approver = access.actor_staff(actor, access.HEADS_AND_ADMINS)
+    rows = list(
+        Customer.objects.select_for_update(of=("self",))
+        .select_related("branch")
+        .filter(pk__in=list(customers))
+        .order_by("pk")
+    )
+    if approver is not None and any(not access.can_approve(approver, c.branch) for c in rows):
+        raise PermissionDenied(_("Only a branch head above these customers can release them."))
+    previous = {c.pk: c.primary_rm_id for c in rows if c.primary_rm_id and c.primary_rm_id == customers[c.pk]}
+    if not previous:
+        return {}
+    now = now or timezone.now()
+    ids = list(previous)
+    Assignment.objects.current().primary().filter(customer_id__in=ids).update(ended_at=now, end_reason=reason[:200])
+    released = [c for c in rows if c.pk in previous]
+    for customer in released:
+        customer.primary_rm, customer.updated_at = None, now
+    # The customers' own history records the release, with who approved it and why.
+    bulk_update_with_history(
+        released,
+        Customer,
+        ["primary_rm", "updated_at"],
+        default_user=access.history_user(actor),
+        default_change_reason=reason[:100],
+        default_date=now,
+    )
+    return previous
 
 
 def _customer_url(pk) -> str:

@@ -28,7 +28,7 @@ PAGES = [
     ("list-rm", "customers:customer-list", "rm_west", {}, 12),
     ("my-visits", "relationships:my-visits", "rm_west", {}, 10),
     ("notifications", "notifications:notification-list", "rm_west", {}, 9),
-    ("approvals", "relationships:approvals", "west_head", {}, 10),
+    ("approvals", "relationships:approvals", "west_head", {}, 11),  # + the release proposals waiting (pool)
     ("reassignments", "relationships:reassignment-list", "west_head", {}, 9),
     ("handovers", "relationships:handover-list", "top_head", {}, 10),
     ("admin-customers", "admin:customers_customer_changelist", "admin", {}, 9),

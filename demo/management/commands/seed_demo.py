@@ -21,6 +21,7 @@ from demo.organisation import (
     seed_visit_plans,
 )
 from demo.pool import seed_pool
+from demo.recycle import seed_recycle
 
 # Loggers that report every day or batch of a seed: shown only with -v 2.
 CHATTY_LOGGERS = ("dashboards.figures", "reminders.services")
@@ -141,6 +142,12 @@ class Command(BaseCommand):
         self.stdout.write(
             _("  customer pool: %(claims)s claimed, %(assigned)s assigned, in %(seconds).1f s")
             % {**pooled, "seconds": time.monotonic() - step}
+        )
+        step = time.monotonic()
+        releases = seed_recycle()
+        self.stdout.write(
+            _("  releases to the pool: %(count)s awaiting approval, in %(seconds).1f s")
+            % {"count": releases, "seconds": time.monotonic() - step}
         )
         if figure_days > 0:
             step = time.monotonic()
