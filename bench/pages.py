@@ -224,6 +224,8 @@ PAGES: tuple[Page, ...] = (
     Page("drill-down overdue follow-ups", SUB_HEAD, DRILL, query={"metric": "follow_ups_overdue"}),
     Page("drill-down overdue follow-ups (whole branch)", HEAD, DRILL, query={"metric": "follow_ups_overdue"}),
     Page("drill-down ratings (whole branch)", HEAD, DRILL, query={"metric": "ratings"}),
+    Page("drill-down pool customers (whole branch)", HEAD, DRILL, query={"metric": "pool"}),
+    Page("drill-down pool not contacted (whole branch)", HEAD, DRILL, query={"metric": "pool_not_contacted"}),
     # The core-banking loads
     Page("data loads", ADMIN, ("feed:load-list",)),
     Page("data load report", ADMIN, ("feed:load-detail",), kwargs=_load_pk),

@@ -7,7 +7,7 @@ of the scope).
 """
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +59,29 @@ def _roll_up(scope: Scope, rows: list[dict], targets: list) -> list[BranchLine]:
     return lines
 
 
+# The outlets of the pool table, those whose customers nobody follows up first, then the least covered.
+POOL_TABLE_LIMIT = 50
+
+
+def pool_lines(scope: Scope, rows: list[dict]) -> list[BranchLine]:
+    """The outlet customer pool of each branch of the scope that has one (its own customers, not those of the
+    branches below it): from the rows the board has already read, no query of its own."""
+    mine = {r["branch_id"]: r for r in rows}
+    lines = [
+        BranchLine(b, Figures.of([mine[b.pk]]).flat())
+        for b in scope.branches
+        if b.pk in mine and mine[b.pk].get("c_pool_customers")
+    ]
+    lines.sort(
+        key=lambda line: (
+            -line.figures["pool_unkept"],
+            line.figures["pool_coverage"] if line.figures["pool_coverage"] is not None else 101,
+            -line.figures["pool_customers"],
+        )
+    )
+    return lines
+
+
 def sorted_by(lines, key: str, attr="figures"):
     """Table lines, the largest ``key`` first (lines without it last)."""
 
@@ -106,6 +129,7 @@ class Dashboard:
     churn: list
     sort: str
     rm_count: int = 0
+    pools: list = field(default_factory=list)  # BranchLine per branch with a pool, the neediest first
 
 
 def dashboard_for(user, *, branch_id=None, period_key: str = DEFAULT_PERIOD, sort: str = "aum") -> Dashboard:
@@ -127,6 +151,7 @@ def dashboard_for(user, *, branch_id=None, period_key: str = DEFAULT_PERIOD, sor
         series=branch_series(scope, period),
         churn=churn_list(user, scope),
         sort=sort if sort in RM_SORTS else "aum",
+        pools=pool_lines(scope, rows),
     )
 
 

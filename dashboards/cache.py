@@ -41,6 +41,8 @@ STOCKS = (
     "churn_risk",
     "complaints_overdue",
 )
+# Stocks only the branch rows have: the outlet customer pool (0 on an RM's figures).
+POOL_STOCKS = ("pool_customers", "pool_aum", "pool_policy_customers", "pool_overdue_customers", "pool_unkept")
 FLOWS = (
     "new_customers",
     "lost_customers",
@@ -60,12 +62,12 @@ FLOWS = (
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _period_sums(prefix: str, period: Period, *, previous=False) -> dict:
+def _period_sums(prefix: str, period: Period, *, previous=False, stocks=STOCKS) -> dict:
     start, end = (period.prev_start, period.prev_end) if previous else (period.start, period.end)
     within = Q(day__gte=start, day__lte=end)
     out = {f"{prefix}{name}": Sum(name, filter=within, default=0) for name in FLOWS}
     stock_day = Q(day=end)
-    out.update({f"{prefix}{name}": Sum(name, filter=stock_day, default=0) for name in STOCKS})
+    out.update({f"{prefix}{name}": Sum(name, filter=stock_day, default=0) for name in stocks})
     out[f"{prefix}rows"] = Count("pk", filter=within)
     return out
 
@@ -79,14 +81,15 @@ class Figures:
 
     @classmethod
     def of(cls, rows) -> "Figures":
-        figures = cls({k: 0 for k in FLOWS + STOCKS}, {k: 0 for k in FLOWS + STOCKS})
+        names = FLOWS + STOCKS + POOL_STOCKS
+        figures = cls(dict.fromkeys(names, 0), dict.fromkeys(names, 0))
         for row in rows:
             figures.add(row)
         return figures
 
     def add(self, row: dict) -> None:
         self.rows_before = getattr(self, "rows_before", 0) + (row.get("p_rows") or 0)
-        for name in FLOWS + STOCKS:
+        for name in FLOWS + STOCKS + POOL_STOCKS:
             self.now[name] = self.now.get(name, 0) + (row.get(f"c_{name}") or 0)
             self.before[name] = self.before.get(name, 0) + (row.get(f"p_{name}") or 0)
 
@@ -102,6 +105,9 @@ class Figures:
             "satisfaction": None if not f["rating_count"] else round(f["rating_sum"] / f["rating_count"], 2),
             "complaints_breached": f["complaints_decided"] - f["complaints_on_time"] + f["complaints_overdue"],
             "covered_customers": f["policy_customers"] - f["overdue_customers"],
+            "pool_coverage": share(
+                f["pool_policy_customers"] - f["pool_overdue_customers"], f["pool_policy_customers"]
+            ),
         }
 
     def value(self, name: str):
@@ -168,7 +174,10 @@ def _branch_rows_query(scope: Scope, period: Period) -> list[dict]:
     rows = scope.within(BranchDayFigures.objects.filter(day__gte=period.prev_start, day__lte=period.end))
     return list(
         rows.values("branch_id")
-        .annotate(**_period_sums("c_", period), **_period_sums("p_", period, previous=True))
+        .annotate(
+            **_period_sums("c_", period, stocks=STOCKS + POOL_STOCKS),
+            **_period_sums("p_", period, previous=True, stocks=STOCKS + POOL_STOCKS),
+        )
         .order_by()
     )
 

@@ -69,6 +69,14 @@ def _not_contacted(w: Window) -> QuerySet:
     return f.customers_as_of(w.day, w.visible).filter(f.not_contacted_in_time(w.day)).order_by(*BY_AUM)
 
 
+def _pool(w: Window) -> QuerySet:
+    return f.customers_as_of(w.day, w.visible).filter(f.in_pool_at(w.day))
+
+
+def _pool_not_contacted(w: Window) -> QuerySet:
+    return _not_contacted(w).filter(f.in_pool_at(w.day))
+
+
 def _new_customers(w: Window) -> QuerySet:
     return f.customers_as_of(w.day, w.visible).filter(created_at__gte=w.start)
 
@@ -116,6 +124,26 @@ DRILLS = {
         "overdue_customers",
         "customers",
         _not_contacted,
+        (),
+        branch_field="branch_id",
+        rm_field="primary_rm_id",
+        related=CUSTOMER_RELATED,
+    ),
+    "pool": Metric(
+        _("Pool customers"),
+        "pool_customers",
+        "customers",
+        _pool,
+        BY_AUM,
+        branch_field="branch_id",
+        rm_field="primary_rm_id",
+        related=CUSTOMER_RELATED,
+    ),
+    "pool_not_contacted": Metric(
+        _("Pool customers not contacted in time"),
+        "pool_overdue_customers",
+        "customers",
+        _pool_not_contacted,
         (),
         branch_field="branch_id",
         rm_field="primary_rm_id",

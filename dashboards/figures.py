@@ -46,6 +46,7 @@ from complaints.models import Complaint
 from crm_site.sql import insert_from_select
 from customers.models import Customer, Segment
 from organisation.models import Branch, Staff
+from pool.keepers import keepers_of
 from relationships.models import Interaction, SatisfactionRating
 from reminders.models import FollowUp
 from reminders.services import EXPIRE_AFTER_DAYS
@@ -81,6 +82,8 @@ FIELDS = [
     "rating_sum",
     "built_at",
 ]
+# The columns only the branch rows have: the outlet customer pool (docs/dashboards.md, "The pool").
+POOL_FIELDS = ["pool_customers", "pool_aum", "pool_policy_customers", "pool_overdue_customers", "pool_unkept"]
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -140,6 +143,12 @@ def not_contacted_in_time(day: date, tiers: list | None = None) -> Q:
         )
         parts.append(Q(tier_on_day=tier.pk, created_at__lt=cutoff) & ~in_window)
     return reduce(or_, parts, NEVER)
+
+
+def in_pool_at(day: date) -> Q:
+    """On a Customer queryset: the customers of their outlet's pool at the end of ``day`` — without a primary RM
+    (today's: see "What is exact") and not closed by then (``pool``'s definition)."""
+    return Q(primary_rm__isnull=True) & (Q(closed_on__isnull=True) | Q(closed_on__gt=day))
 
 
 def uncovered_listed(day: date) -> bool:
@@ -266,7 +275,9 @@ class _Day:
     """The day's rows, keyed by branch id and by RM id, filled from each source in turn."""
 
     def __init__(self, branch_ids, rm_ids):
-        self.branches = {pk: _blank() for pk in branch_ids}
+        self.branches = {
+            pk: {**_blank(), **{name: 0 for name in POOL_FIELDS}, "pool_aum": Decimal(0)} for pk in branch_ids
+        }
         self.rms = {pk: _blank() for pk in rm_ids}
 
     def rows(self, branch_id, rm_id):
@@ -299,6 +310,7 @@ def _portfolio(acc: _Day, day: date, tiers: list) -> None:
     start, _end = day_bounds(day)
     _uncovered_write(day, tiers)
     listed = Exists(UncoveredCustomer.objects.filter(day=day, customer=OuterRef("pk")))
+    pool = in_pool_at(day)
     cells = (
         customers_as_of(day, Customer.objects.all(), tiers)
         .values("branch_id", "primary_rm_id", "tier_on_day")
@@ -307,6 +319,9 @@ def _portfolio(acc: _Day, day: date, tiers: list) -> None:
             aum_sum=Sum("aum_on_day"),
             overdue=Count("pk", filter=listed),
             new=Count("pk", filter=Q(created_at__gte=start)),
+            pool_n=Count("pk", filter=pool),
+            pool_aum=Sum("aum_on_day", filter=pool),
+            pool_overdue=Count("pk", filter=pool & listed),
         )
         .order_by()
     )
@@ -320,6 +335,18 @@ def _portfolio(acc: _Day, day: date, tiers: list) -> None:
             if cell["tier_on_day"] is not None:
                 row["policy_customers"] += cell["n"]
             _add_tier(row, cell["tier_on_day"], cell["n"], aum)
+        pool_row = acc.branches.get(cell["branch_id"])
+        if pool_row is not None and cell["pool_n"]:
+            pool_row["pool_customers"] += cell["pool_n"]
+            pool_row["pool_aum"] += cell["pool_aum"] or Decimal(0)
+            pool_row["pool_overdue_customers"] += cell["pool_overdue"]
+            if cell["tier_on_day"] is not None:
+                pool_row["pool_policy_customers"] += cell["pool_n"]
+    # A pool whose outlet has no keeper (no named keeper, no active head): its customers' reminders reach nobody.
+    # Today's keepers, as the reminders of tomorrow morning will find them (one query over the branches).
+    for branch_id, keeper in keepers_of(pk for pk, row in acc.branches.items() if row["pool_customers"]).items():
+        if keeper is None:
+            acc.branches[branch_id]["pool_unkept"] = acc.branches[branch_id]["pool_customers"]
     for lost in lost_customers_on(day).values("branch_id", "primary_rm_id").annotate(n=Count("id", distinct=True)):
         for row in acc.rows(lost["branch_id"], lost["primary_rm_id"]):
             row["lost_customers"] += lost["n"]
@@ -437,7 +464,7 @@ def figures_build(*, day: date) -> FiguresRun:
             branch_rows,
             update_conflicts=True,
             unique_fields=["branch", "day"],
-            update_fields=[*FIELDS, "uncovered_listed"],
+            update_fields=[*FIELDS, *POOL_FIELDS, "uncovered_listed"],
         )
         RmDayFigures.objects.bulk_create(
             rm_rows, update_conflicts=True, unique_fields=["staff", "day"], update_fields=[*FIELDS, "branch"]

@@ -55,6 +55,14 @@ class BranchDayFigures(DayFigures):
     # Whether the day's customers not contacted in time are listed in UncoveredCustomer (days built since that
     # list exists, and not yet pruned).
     uncovered_listed = models.BooleanField(_("customers not contacted in time listed"), default=False)
+    # The outlet customer pool (customers without a primary RM, not closed): its size and AUM, its coverage as the
+    # branch's (pool customers under a contact policy, and those of them not contacted in time), and the pool
+    # customers whose outlet has no keeper, so that no reminder of theirs reaches anyone.
+    pool_customers = models.PositiveIntegerField(_("pool customers"), default=0)
+    pool_aum = models.DecimalField(_("pool AUM"), max_digits=20, decimal_places=2, default=0)
+    pool_policy_customers = models.PositiveIntegerField(_("pool customers under a contact policy"), default=0)
+    pool_overdue_customers = models.PositiveIntegerField(_("pool customers not contacted in time"), default=0)
+    pool_unkept = models.PositiveIntegerField(_("pool customers nobody follows up"), default=0)
 
     class Meta:
         db_table = "relationships_branchdayfigures"  # kept from when the model lived in relationships

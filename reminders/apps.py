@@ -7,4 +7,4 @@ class RemindersConfig(AppConfig):
     verbose_name = _("Reminders and Today")
 
     def ready(self) -> None:
-        from . import panels, receivers  # noqa: F401 - the 360° page panel; subscribes to relationships' signals
+        from . import panels, receivers  # noqa: F401 - the 360° page panel; subscribes to relationships' and the pool's signals

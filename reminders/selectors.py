@@ -52,6 +52,8 @@ def today_for(staff: Staff, *, day=None, kind: str | None = None, per_kind: int 
         row["kind"]: row
         for row in open_.values("kind").annotate(n=Count("id"), late=Count("id", filter=Q(due_on__lt=day))).order_by()
     }
+    if not counts:  # nothing due: no second query
+        return Today(staff, day, [], 0, 0)
     ranked = (
         with_customer_access(open_.select_related("customer__segment"), viewer or staff)
         .annotate(rank=Window(RowNumber(), partition_by=[F("kind")], order_by=[F("due_on").asc(), F("pk").asc()]))

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import (
+    BigIntegerField,
     Case,
     CharField,
     DateField,
@@ -45,6 +46,7 @@ from customers.models import AssetSnapshot, Customer, Holding, LargeTransaction,
 from notifications.services import notification_send
 from organisation import access
 from organisation.models import Staff
+from pool.keepers import customer_owner_expression, keeper_expression
 from relationships.models import Interaction
 from relationships.services import interaction_log
 
@@ -91,9 +93,10 @@ def _key(*parts) -> Concat:
     return Concat(*exprs, output_field=CharField())
 
 
-def _insert(rows: QuerySet, *, kind: str, due_on, title, key, source_ref, detail=None, staff="primary_rm_id") -> int:
+def _insert(rows: QuerySet, *, kind: str, due_on, title, key, source_ref, detail=None, staff="owner_id") -> int:
     """INSERT the follow-ups described by ``rows`` (a customer-shaped queryset: ``customer_id`` and ``staff``
-    are expressions on it), ignoring those whose dedupe key already exists."""
+    are expressions on it; ``owner_id`` is the one ``_customers`` and ``_of_customers`` annotate), ignoring those
+    whose dedupe key already exists."""
     now = timezone.now()
     annotated = rows.annotate(
         _kind=_text(kind),
@@ -114,25 +117,40 @@ def _insert(rows: QuerySet, *, kind: str, due_on, title, key, source_ref, detail
 
 
 def _reminded(prefix: str = "") -> Q:
-    """The customers reminders are for: with a primary RM, and not closed in core banking (a closed customer keeps
-    their history and gets no new reminder). ``prefix`` reaches the customer from another table."""
-    return Q(**{f"{prefix}primary_rm__isnull": False, f"{prefix}closed_on__isnull": True})
+    """The customers reminders are for: not closed in core banking (a closed customer keeps their history and gets
+    no new reminder). Who receives them is ``_owner``; a customer without one gets none."""
+    return Q(**{f"{prefix}closed_on__isnull": True})
+
+
+def _owner(prefix: str = ""):
+    """Who a customer's reminders go to, as one SQL expression: the primary RM, or for a pool customer (no primary
+    RM) the home outlet's pool keeper — the named keeper while active, else the outlet's head (``pool.keepers``).
+    NULL for a pool without a keeper: those customers get no reminder and are counted on the dashboards instead.
+    ``prefix`` reaches the customer from another table. PostgreSQL's COALESCE stops at the first value that is
+    not NULL, so the keeper is looked up only for pool customers."""
+    if not prefix:
+        return customer_owner_expression()
+    return Coalesce(
+        F(f"{prefix}primary_rm_id"), keeper_expression(f"{prefix}branch_id"), output_field=BigIntegerField()
+    )
 
 
 def _customers(scope: QuerySet | None):
+    """The customers reminders are for, each with ``owner_id`` (``_owner``), those without an owner left out."""
     qs = Customer.objects.filter(_reminded())
     if scope is not None:
         qs = qs.filter(pk__in=scope.values("pk"))
-    return qs
+    return qs.annotate(owner_id=_owner()).filter(owner_id__isnull=False)
 
 
-def _of_customers(rows: QuerySet, scope: QuerySet | None) -> QuerySet:
+def _of_customers(rows: QuerySet, scope: QuerySet | None, owner=None) -> QuerySet:
     """The rows of another table (interactions, holdings, transactions) that belong to the customers reminders
-    are for (``_customers``), within ``scope``."""
+    are for (``_customers``), within ``scope``, each with ``owner_id``: the customer's owner (``_owner``), or
+    ``owner`` where a kind has its own rule."""
     rows = rows.filter(_reminded("customer__"))
     if scope is not None:
         rows = rows.filter(customer__in=scope.values("pk"))
-    return rows
+    return rows.annotate(owner_id=owner if owner is not None else _owner("customer__")).filter(owner_id__isnull=False)
 
 
 def _open_holdings(scope: QuerySet | None) -> QuerySet:
@@ -147,8 +165,13 @@ def _open_holdings(scope: QuerySet | None) -> QuerySet:
 
 def generate_manual(today: date, scope=None) -> int:
     """The follow-ups interactions asked for, should one be missing (the log creates them at once; this catches
-    up on interactions loaded in bulk)."""
-    interactions = _of_customers(Interaction.objects.filter(next_follow_up_on__gte=today - timedelta(days=30)), scope)
+    up on interactions loaded in bulk). They go to the primary RM; a pool customer's to whoever logged the
+    interaction and promised the next contact, as when the log creates them (``_follow_up_owner``)."""
+    interactions = _of_customers(
+        Interaction.objects.filter(next_follow_up_on__gte=today - timedelta(days=30)),
+        scope,
+        owner=Coalesce(F("customer__primary_rm_id"), F("staff_id"), output_field=BigIntegerField()),
+    )
     return _insert(
         interactions,
         kind=FollowUp.Kind.MANUAL,
@@ -156,7 +179,6 @@ def generate_manual(today: date, scope=None) -> int:
         title=Coalesce(NullIf(F("next_action"), _text("")), Concat(_text("跟进："), F("customer__name"))),
         key=_key("manual:interaction:", F("pk")),
         source_ref=_key("interaction:", F("pk")),
-        staff="customer__primary_rm_id",
     )
 
 
@@ -240,7 +262,6 @@ def generate_maturity(today: date, scope=None) -> int:
         key=_key("maturity:", F("pk"), ":", F("maturity_on")),
         source_ref=_key("holding:", F("pk")),
         detail=_json(amount=F("amount"), product=F("product__name")),
-        staff="customer__primary_rm_id",
     )
 
 
@@ -324,7 +345,6 @@ def _large_transactions(today: date, scope) -> int:
         key=_key("txn:", F("pk")),
         source_ref=_key("txn:", F("pk")),
         detail=_json(amount=F("amount"), channel=F("channel"), time=F("txn_time")),
-        staff="customer__primary_rm_id",
     )
 
 
@@ -338,9 +358,10 @@ def generate_churn(today: date, scope=None) -> int:
     drop = (100 - settings.CHURN_AUM_DROP_PERCENT) / 100
     no_contact = Q(last_contacted_at__lt=cutoff) | Q(last_contacted_at__isnull=True, created_at__lt=cutoff)
     falling = Q(m30__aum__lt=F("m60__aum"), aum__lt=F("m30__aum"), aum__lte=F("m60__aum") * drop)
-    signs = no_contact | falling
     complaint = Q(pk__in=customers_with_open_complaints())
-    signs |= complaint
+    # A pool customer not contacted for long is the pool's ordinary state, which the contact-policy reminder already
+    # puts to the keeper: for them only falling assets or an open complaint are a warning.
+    signs = (Q(primary_rm__isnull=False) & no_contact) | falling | complaint
     rows = (
         _customers(scope)
         .exclude(lifecycle__in=[Customer.Lifecycle.LOST, Customer.Lifecycle.PROSPECT])
@@ -579,6 +600,77 @@ def follow_ups_of_leaver_to(*, leaver: Staff, fallback: Staff) -> int:
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# What the pool changes (pool's signals, subscribed in apps.py)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _no_keeper_reason() -> str:
+    """The reason written on follow-ups closed because nobody can take them (stored in the site's language)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Back in the outlet's pool, which has no keeper")[:200]
+
+
+def _close_unkept(rows: QuerySet) -> int:
+    """Close open follow-ups nobody can take any more (their customer is in a pool without keeper) as skipped, with
+    the reason: left with the RM they would stay on a Today whose owner may no longer open the customer."""
+    return rows.update(status=FollowUp.Status.SKIPPED, skip_reason=_no_keeper_reason(), completed_at=timezone.now())
+
+
+def _pairs(targets: dict[int, int | None], holders: dict[int, int | None]) -> dict[tuple, list[int]]:
+    """Customer ids grouped by (who holds their follow-ups, who receives them): one UPDATE per pair."""
+    grouped: dict[tuple, list[int]] = {}
+    for customer_id, target in targets.items():
+        grouped.setdefault((holders.get(customer_id), target), []).append(customer_id)
+    return grouped
+
+
+def follow_ups_out_of_pool(*, moves: dict[int, Staff], keepers: dict[int, int | None]) -> int:
+    """Customers claimed or assigned out of their outlet's pool: the open follow-ups their keeper held go to the
+    new RM, one UPDATE per keeper and RM. Their dedupe keys go with them, so tomorrow's generators create nothing
+    a second time for the same birthday, maturity or policy cycle."""
+    moved = 0
+    for (keeper, target), customer_ids in _pairs({c: s.pk for c, s in moves.items()}, keepers).items():
+        if keeper is None or keeper == target:
+            continue
+        moved += FollowUp.objects.filter(
+            customer_id__in=customer_ids, staff_id=keeper, status__in=FollowUp.OPEN_STATES
+        ).update(staff_id=target)
+    return moved
+
+
+def follow_ups_into_pool(*, previous: dict[int, int], keepers: dict[int, int | None]) -> dict:
+    """Customers released back into their outlet's pool: the open follow-ups their RM held go to the pool's keeper,
+    one UPDATE per RM and keeper. Where the pool has no keeper they are closed as skipped with the reason (the RM no
+    longer sees the customer, and nobody else can take them); the dashboards count those customers as followed up
+    by nobody until the head names a keeper."""
+    moved = closed = 0
+    for (rm, keeper), customer_ids in _pairs({c: keepers.get(c) for c in previous}, previous).items():
+        rows = FollowUp.objects.filter(customer_id__in=customer_ids, staff_id=rm, status__in=FollowUp.OPEN_STATES)
+        if keeper is None:
+            closed += _close_unkept(rows)
+        elif keeper != rm:
+            moved += rows.update(staff_id=keeper)
+    return {"follow_ups": moved, "follow_ups_closed": closed}
+
+
+def follow_ups_to_new_keeper(*, branch_id: int, old: int | None, new: int | None) -> int:
+    """The keeper of an outlet's pool changed: the open follow-ups of the pool's customers that the old keeper held
+    go to the new one in one UPDATE (closed as skipped, with the reason, when the pool has no keeper any more)."""
+    if old is None or old == new:
+        return 0
+    pool = Customer.objects.filter(branch_id=branch_id, primary_rm__isnull=True).values("pk")
+    rows = FollowUp.objects.filter(customer_id__in=pool, staff_id=old, status__in=FollowUp.OPEN_STATES)
+    if new is None:
+        return _close_unkept(rows)
+    return rows.update(staff_id=new)
+
+
+def pool_customers_of(branch_id: int) -> QuerySet:
+    """The customers of an outlet's pool (no primary RM, not closed), as a scope for ``reminders_generate``."""
+    return Customer.objects.filter(branch_id=branch_id, primary_rm__isnull=True, closed_on__isnull=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # The morning digest
 # ----------------------------------------------------------------------------------------------------------------
 
@@ -590,10 +682,10 @@ def _masked(follow_up: FollowUp) -> str:
 
 
 def digest_recipients(day: date) -> list[int]:
-    """Active RMs with open follow-ups due by the end of the Today horizon."""
+    """Active RMs, and heads keeping an outlet's pool, with open follow-ups due by the end of the Today horizon."""
     horizon = day + timedelta(days=settings.TODAY_HORIZON_DAYS)
     return list(
-        Staff.objects.filter(status=Staff.Status.ACTIVE, role=Staff.Role.RM)
+        Staff.objects.filter(status=Staff.Status.ACTIVE, role__in=[Staff.Role.RM, Staff.Role.HEAD])
         .filter(follow_ups__status=FollowUp.Status.OPEN, follow_ups__due_on__lte=horizon)
         .values_list("pk", flat=True)
         .distinct()

@@ -28,6 +28,12 @@ def refresh_reminders(customer_ids: list[int]) -> int:
     return sum(r.created for r in services.reminders_generate(scope=Customer.objects.filter(pk__in=customer_ids)))
 
 
+@shared_task
+def refresh_pool_reminders(branch_id: int) -> int:
+    """Regenerate the reminders of an outlet's pool now (after its keeper changed), not only tonight."""
+    return sum(r.created for r in services.reminders_generate(scope=services.pool_customers_of(branch_id)))
+
+
 @shared_task(base=DailyJob)
 def follow_ups_housekeeping(day: str | None = None) -> dict:
     return services.follow_ups_housekeeping(today=_day(day))

@@ -42,7 +42,11 @@ class TodayView(RoleRequiredMixin, TemplateView):
             context.update(today=selectors.today_for(staff, kind=kind or None), read_only=False)
             context.update(complaints=open_complaints_handled_by(staff))
         else:
-            context.update(per_rm=selectors.follow_up_counts_by_rm(user), read_only=True)
+            # A head may keep an outlet's pool (pool.keepers): their own follow-ups come first, theirs to act on.
+            own = selectors.today_for(staff, kind=kind or None)
+            context.update(per_rm=selectors.follow_up_counts_by_rm(user), read_only=False)
+            if own.total or kind:
+                context.update(today=own)
         context.update(done_form=FollowUpDoneForm(), snooze_form=SnoozeForm(), skip_form=SkipForm())
         return super().get_context_data(**context, **kwargs)
 
@@ -67,9 +71,10 @@ FOLLOW_UP_ACTIONS = {
 
 
 class FollowUpActionView(RoleRequiredMixin, View):
-    """Done (with a quick log), snooze, or skip one follow-up. Over htmx the item is replaced in place."""
+    """Done (with a quick log), snooze, or skip one follow-up of one's own (an RM's, or a pool keeper's: a head's).
+    Over htmx the item is replaced in place."""
 
-    allowed_roles = access.RMS
+    allowed_roles = access.PORTFOLIO_ROLES
     fragment = "reminders/partials/_follow_up.html"
 
     def post(self, request, pk, action):
