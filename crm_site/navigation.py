@@ -57,6 +57,7 @@ NAV_ITEMS = (
     NavItem("customers:customer-list", _("Customer list"), "people", "customers"),
     NavItem("reminders:today", _("Today"), "sun", "work", direct_for=frozenset({R.RM})),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week", "work"),
+    NavItem("worktasks:task-list", _("Tasks"), "list-check", "work"),
     NavItem("complaints:complaint-list", _("Complaints"), "exclamation-octagon", "work", frozenset({R.OFFICER})),
     NavItem("relationships:approvals", _("Approvals"), "check2-square", "work"),
     NavItem("relationships:reassignment-list", _("Reassignments"), "arrow-left-right", "work"),

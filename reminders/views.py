@@ -15,7 +15,7 @@ from organisation.models import Staff
 from organisation.permissions import RoleRequiredMixin
 from organisation.selectors import staff_visible_to
 
-from . import selectors, services
+from . import panels, selectors, services
 from .forms import FollowUpDoneForm, SkipForm, SnoozeForm
 from .models import FollowUp
 
@@ -44,6 +44,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
         else:
             context.update(per_rm=selectors.follow_up_counts_by_rm(user), read_only=True)
         context.update(done_form=FollowUpDoneForm(), snooze_form=SnoozeForm(), skip_form=SkipForm())
+        context.update(panels.today.context(self.request, context.get("viewed_rm") or staff))
         return super().get_context_data(**context, **kwargs)
 
 
