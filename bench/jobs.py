@@ -19,6 +19,7 @@ from django.db import transaction
 EXPECTED = {
     "dashboard figures": r"(dashboard|figure|daily_stat|stats)",
     "complaint escalation": r"complaint.*escalat|escalat.*complaint|complaints\.tasks\.\w*escalat",
+    "task due reminders": r"worktasks\.tasks\.task_due_reminders",
 }
 
 

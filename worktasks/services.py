@@ -91,7 +91,9 @@ def task_create(
     if staff is None:
         raise PermissionDenied(_("Only a head or an administrator hands out tasks."))
     assignees = list(assignees or ())
-    if bool(assignees) == (customers is not None):
+    if customers is not None and not isinstance(customers, QuerySet):
+        customers = list(customers)
+    if bool(assignees) == bool(customers is not None and (isinstance(customers, QuerySet) or customers)):
         raise ValidationError(_("Choose the RMs, or a selection of customers, for the task."))
     _check_due(due_on)
     task = Task(
@@ -130,7 +132,7 @@ def task_create(
 def _open_line(actor, line: TaskLine, roles) -> tuple[Staff, Task, TaskLine]:
     staff = access.actor_staff(actor, roles)
     task = Task.objects.select_for_update().get(pk=line.task_id)
-    line = TaskLine.objects.select_for_update().select_related("customer").get(pk=line.pk)
+    line = TaskLine.objects.select_for_update(of=("self",)).select_related("customer").get(pk=line.pk)
     if staff is None or line.assignee_id != staff.pk:
         raise PermissionDenied(_("Only the assignee completes their line of a task."))
     if task.status == Task.Status.CANCELLED:

@@ -20,6 +20,7 @@ from demo.organisation import (
     seed_organisation,
     seed_visit_plans,
 )
+from demo.worktasks import seed_tasks
 
 # Loggers that report every day or batch of a seed: shown only with -v 2.
 CHATTY_LOGGERS = ("dashboards.figures", "reminders.services")
@@ -135,6 +136,11 @@ class Command(BaseCommand):
             }
         )
         detail(f"  {morning}")
+        step = time.monotonic()
+        tasks = seed_tasks(seed=seed)
+        self.stdout.write(
+            _("  tasks: %(count)s in %(seconds).1f s") % {"count": tasks, "seconds": time.monotonic() - step}
+        )
         if figure_days > 0:
             step = time.monotonic()
             yesterday = timezone.localdate() - timedelta(days=1)
