@@ -18,6 +18,7 @@ LABELS = {
     "customers:customer-list": "客户列表",
     "reminders:today": "今日工作",
     "relationships:my-visits": "我的拜访",
+    "worktasks:task-list": "任务",
     "complaints:complaint-list": "投诉",
     "relationships:approvals": "待我审批",
     "relationships:reassignment-list": "管户调整",
@@ -36,13 +37,13 @@ BARS = {
     "rm_west": [
         "reminders:today",
         ("客户", ["relationships:my-customers", "customers:customer-list"]),
-        ("工作", ["relationships:my-visits", "complaints:complaint-list", "relationships:reassignment-list"]),
+        ("工作", ["relationships:my-visits", "worktasks:task-list", "complaints:complaint-list", "relationships:reassignment-list"]),
         "dashboards:my-performance",
     ],
     "west_head": [
         "dashboards:dashboard",
         "customers:customer-list",
-        ("工作", ["reminders:today", "complaints:complaint-list", "relationships:approvals",
+        ("工作", ["reminders:today", "worktasks:task-list", "complaints:complaint-list", "relationships:approvals",
                   "relationships:reassignment-list", "relationships:handover-list"]),
         "complaints:statistics",
         "organisation:branch-tree",
@@ -56,7 +57,7 @@ BARS = {
     "admin": [
         "dashboards:dashboard-hq",
         "customers:customer-list",
-        ("工作", ["reminders:today", "complaints:complaint-list", "relationships:approvals",
+        ("工作", ["reminders:today", "worktasks:task-list", "complaints:complaint-list", "relationships:approvals",
                   "relationships:reassignment-list", "relationships:handover-list"]),
         ("报表", ["dashboards:dashboard", "complaints:statistics"]),
         ("管理", ["organisation:branch-tree", "feed:load-list", "admin:index"]),
