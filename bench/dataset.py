@@ -24,6 +24,7 @@ DEMO_CODE = (
     "demo/first_morning.py",
     "demo/pool.py",
     "demo/recycle.py",
+    "demo/worktasks.py",
 )
 
 MARKER_DDL = """

@@ -20,6 +20,7 @@ EXPECTED = {
     "dashboard figures": r"(dashboard|figure|daily_stat|stats)",
     "complaint escalation": r"complaint.*escalat|escalat.*complaint|complaints\.tasks\.\w*escalat",
     "pool release candidates": r"pool\.tasks\.release_candidates",
+    "task due reminders": r"worktasks\.tasks\.task_due_reminders",
 }
 
 

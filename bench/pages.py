@@ -115,6 +115,20 @@ def _rm_pk():
     return {"pk": _staff(RM).pk}
 
 
+def _rm_task_pk():
+    """The RM's largest open task (the demo hands one out over a few hundred customers)."""
+    model = _model("worktasks.Task")
+    if model is None:
+        return None
+    pk = (
+        model.objects.filter(lines__assignee=_staff(RM), status="open")
+        .order_by("-lines_total", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return {"pk": pk} if pk else None
+
+
 def _load_pk():
     """The newest data load; on a data set without one, a dry run of a customers file whose 200 rows name an unknown
     branch (so the load's page shows a report of 200 rejected rows, 50 a page)."""
@@ -226,6 +240,10 @@ PAGES: tuple[Page, ...] = (
     Page("drill-down ratings (whole branch)", HEAD, DRILL, query={"metric": "ratings"}),
     Page("drill-down pool customers (whole branch)", HEAD, DRILL, query={"metric": "pool"}),
     Page("drill-down pool not contacted (whole branch)", HEAD, DRILL, query={"metric": "pool_not_contacted"}),
+    # Tasks (任务)
+    Page("task list (head)", SUB_HEAD, ("worktasks:task-list",)),
+    Page("task page (rm)", RM, ("worktasks:task-detail",), kwargs=_rm_task_pk),
+    Page("task create form", SUB_HEAD, ("worktasks:task-create",)),
     # The core-banking loads
     Page("data loads", ADMIN, ("feed:load-list",)),
     Page("data load report", ADMIN, ("feed:load-detail",), kwargs=_load_pk),

@@ -58,6 +58,7 @@ NAV_ITEMS = (
     NavItem("pool:pool-list", _("Customer pool"), "inboxes", "customers"),
     NavItem("reminders:today", _("Today"), "sun", "work", direct_for=frozenset({R.RM})),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week", "work"),
+    NavItem("worktasks:task-list", _("Tasks"), "list-check", "work"),
     NavItem("complaints:complaint-list", _("Complaints"), "exclamation-octagon", "work", frozenset({R.OFFICER})),
     NavItem("relationships:approvals", _("Approvals"), "check2-square", "work"),
     NavItem("pool:release-list", _("Customer releases"), "box-arrow-in-down", "work"),

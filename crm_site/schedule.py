@@ -117,6 +117,14 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
         description="每15分钟升级已超期和重大投诉，通知负责人与投诉专员 / Escalate overdue and major complaints every 15 minutes",
     ),
     Entry(
+        name="tasks: reminders of tasks due tomorrow",
+        label=_("Remind the assignees of tasks due tomorrow"),
+        task="worktasks.tasks.task_due_reminders",
+        minute="30",
+        hour="7",
+        description="每日 07:30 提醒明天到期任务的执行人（每项任务只提醒一次）/ Tell the assignees of open tasks due tomorrow at 07:30, once per task",
+    ),
+    Entry(
         name="reminders: morning digest",
         label=_("Send the morning digest"),
         task="reminders.tasks.digest_dispatch",

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("dashboards.urls")),
     path("", include("notifications.urls")),
     path("", include("relationships.urls")),
+    path("", include("worktasks.urls")),
     path("customers/", include("customers.urls")),
     path("complaints/", include("complaints.urls")),
     path("pool/", include("pool.urls")),

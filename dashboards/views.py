@@ -12,6 +12,7 @@ from customers.selectors import portfolio_counts
 from organisation import access
 from organisation.models import Branch, Staff
 from organisation.permissions import RoleRequiredMixin
+from worktasks.selectors import task_lines_overdue_count
 
 from . import boards, drills, exports, tables
 from .periods import DEFAULT_PERIOD, PERIODS, period_for, rm_get_visible, scope_for
@@ -39,6 +40,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
             rm_columns=tables.RM_COLUMNS,
             branch_columns=tables.BRANCH_COLUMNS,
             coverage_chart=[{"label": line.branch.name, "value": line.figures["coverage"]} for line in board.branches],
+            tasks_overdue=task_lines_overdue_count(self.request.user, root),
             **kwargs,
         )
 

@@ -15,7 +15,7 @@ from organisation.models import Staff
 from organisation.permissions import RoleRequiredMixin
 from organisation.selectors import staff_visible_to
 
-from . import selectors, services
+from . import panels, selectors, services
 from .forms import FollowUpDoneForm, SkipForm, SnoozeForm
 from .models import FollowUp
 
@@ -48,6 +48,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
             if own.total or kind:
                 context.update(today=own)
         context.update(done_form=FollowUpDoneForm(), snooze_form=SnoozeForm(), skip_form=SkipForm())
+        context.update(panels.today.context(self.request, context.get("viewed_rm") or staff))
         return super().get_context_data(**context, **kwargs)
 
 

@@ -19,6 +19,7 @@ LABELS = {
     "pool:pool-list": "客户池",
     "reminders:today": "今日工作",
     "relationships:my-visits": "我的拜访",
+    "worktasks:task-list": "任务",
     "complaints:complaint-list": "投诉",
     "relationships:approvals": "待我审批",
     "pool:release-list": "客户释放审批",
@@ -38,14 +39,14 @@ BARS = {
     "rm_west": [
         "reminders:today",
         ("客户", ["relationships:my-customers", "customers:customer-list", "pool:pool-list"]),
-        ("工作", ["relationships:my-visits", "complaints:complaint-list", "pool:release-list",
+        ("工作", ["relationships:my-visits", "worktasks:task-list", "complaints:complaint-list", "pool:release-list",
                   "relationships:reassignment-list"]),
         "dashboards:my-performance",
     ],
     "west_head": [
         "dashboards:dashboard",
         ("客户", ["customers:customer-list", "pool:pool-list"]),
-        ("工作", ["reminders:today", "complaints:complaint-list", "relationships:approvals",
+        ("工作", ["reminders:today", "worktasks:task-list", "complaints:complaint-list", "relationships:approvals",
                   "pool:release-list", "relationships:reassignment-list", "relationships:handover-list"]),
         "complaints:statistics",
         "organisation:branch-tree",
@@ -59,7 +60,7 @@ BARS = {
     "admin": [
         "dashboards:dashboard-hq",
         ("客户", ["customers:customer-list", "pool:pool-list"]),
-        ("工作", ["reminders:today", "complaints:complaint-list", "relationships:approvals",
+        ("工作", ["reminders:today", "worktasks:task-list", "complaints:complaint-list", "relationships:approvals",
                   "pool:release-list", "relationships:reassignment-list", "relationships:handover-list"]),
         ("报表", ["dashboards:dashboard", "complaints:statistics"]),
         ("管理", ["organisation:branch-tree", "feed:load-list", "admin:index"]),

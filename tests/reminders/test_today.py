@@ -147,7 +147,7 @@ def test_query_count_is_constant(org, login, django_assert_max_num_queries):
     client = login(org.rm_west)
     c = CustomerFactory(primary_rm=org.rm_west)
     follow_up(org, c)
-    with django_assert_max_num_queries(10) as few:
+    with django_assert_max_num_queries(11) as few:  # + the tasks section (worktasks.panels)
         client.get(URL)
     for i in range(30):
         c = CustomerFactory(primary_rm=org.rm_west)

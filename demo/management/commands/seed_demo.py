@@ -22,6 +22,7 @@ from demo.organisation import (
 )
 from demo.pool import seed_pool
 from demo.recycle import seed_recycle
+from demo.worktasks import seed_tasks
 
 # Loggers that report every day or batch of a seed: shown only with -v 2.
 CHATTY_LOGGERS = ("dashboards.figures", "reminders.services")
@@ -148,6 +149,9 @@ class Command(BaseCommand):
         self.stdout.write(
             _("  releases to the pool: %(count)s awaiting approval, in %(seconds).1f s")
             % {"count": releases, "seconds": time.monotonic() - step}
+        tasks = seed_tasks(seed=seed)
+        self.stdout.write(
+            _("  tasks: %(count)s in %(seconds).1f s") % {"count": tasks, "seconds": time.monotonic() - step}
         )
         if figure_days > 0:
             step = time.monotonic()
