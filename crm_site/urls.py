@@ -32,6 +32,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("complaints/", include("complaints.urls")),
     path("feed/", include("feed.urls")),
+    path("targets/", include("targets.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -13,7 +13,7 @@ from organisation import access
 from organisation.models import Branch, Staff
 from organisation.permissions import RoleRequiredMixin
 
-from . import boards, drills, exports, tables
+from . import boards, drills, exports, panels, tables
 from .periods import DEFAULT_PERIOD, PERIODS, period_for, rm_get_visible, scope_for
 
 
@@ -39,6 +39,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
             rm_columns=tables.RM_COLUMNS,
             branch_columns=tables.BRANCH_COLUMNS,
             coverage_chart=[{"label": line.branch.name, "value": line.figures["coverage"]} for line in board.branches],
+            **panels.branch_dashboard.context(self.request, board),
             **kwargs,
         )
 
@@ -75,6 +76,7 @@ class HqDashboardView(RoleRequiredMixin, TemplateView):
                 {"label": line.branch.name, "value": line.figures["coverage"]} for line in board.ranking[:30]
             ],
             query=dashboard_query(board.period.key, None),
+            **panels.hq_dashboard.context(self.request, board),
             **kwargs,
         )
 
@@ -100,6 +102,7 @@ class RmPerformanceView(RoleRequiredMixin, TemplateView):
             periods=PERIODS,
             is_self=rm.pk == self.request.user.staff.pk,
             rm_query=f"rm={rm.pk}&period={performance.period.key}",
+            **panels.rm_performance.context(self.request, rm),
             **kwargs,
         )
 
