@@ -22,6 +22,7 @@ DEMO_CODE = (
     "demo/customers.py",
     "demo/complaints.py",
     "demo/first_morning.py",
+    "demo/targets.py",
 )
 
 MARKER_DDL = """

@@ -88,6 +88,7 @@ def target_set(
     branch: Branch | None = None,
     staff: Staff | None = None,
     product_category: str = "",
+    recompute: bool = True,
 ) -> Target:
     """Set (or change) the target of ``metric`` for ``branch``'s subtree or for the RM ``staff`` in ``period``. A
     target distributed from a parent is changed by distributing the parent again, not here."""
@@ -123,7 +124,8 @@ def target_set(
     target.set_at = timezone.now()
     target.full_clean()
     target.save()
-    attainment_build_for(period=period)
+    if recompute:  # the page shows the new target with its attainment at once (the demo computes it once at the end)
+        attainment_build_for(period=period)
     return target
 
 
@@ -191,7 +193,9 @@ class Distribution:
 
 
 @transaction.atomic
-def target_distribute(*, actor, target: Target, method: str, values: dict | None = None) -> Distribution:
+def target_distribute(
+    *, actor, target: Target, method: str, values: dict | None = None, recompute: bool = True
+) -> Distribution:
     """Distribute a branch's target over the branches and RMs directly below it (``children_of``): evenly, by
     portfolio size, or by hand (``values``: {key_of(child): Decimal}). For AUM growth and the counts the parts
     must add up to the target; for the rates (coverage, complaints per 1,000) each child gets its own value (even
@@ -275,7 +279,8 @@ def target_distribute(*, actor, target: Target, method: str, values: dict | None
     Target.objects.bulk_update([t for t in written if t.pk is not None], ["value", "parent", "set_by", "set_at"])
     # Children of an earlier distribution no longer below the branch keep their value but lose the link.
     Target.objects.filter(parent=target).exclude(pk__in=[t.pk for t in written]).update(parent=None)
-    attainment_build_for(period=target.period)
+    if recompute:
+        attainment_build_for(period=target.period)
     return Distribution(target, written)
 
 

@@ -136,3 +136,14 @@ def test_split_hands_the_remainder_to_the_largest_remainders():
     assert parts == [Decimal("33.34"), Decimal("33.33"), Decimal("33.33")] and sum(parts) == 100
     assert services.split(Decimal(10), [Decimal(0), Decimal(0)], whole=True) == [5, 5]
     assert services.split(Decimal(10), [Decimal(3), Decimal(1)], whole=True) == [8, 2]
+
+
+def test_the_demo_sets_targets_down_to_the_rms_and_is_idempotent(org, data, march):
+    from demo.targets import seed_targets
+    from targets.models import Attainment
+
+    figures_build(day=AS_OF)
+    first = seed_targets(seed=1)
+    assert seed_targets(seed=1) == first == Target.objects.count()
+    assert Target.objects.filter(staff=org.rm_west, period=march).count() == 5
+    assert Attainment.objects.count() == Target.objects.count()

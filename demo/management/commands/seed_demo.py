@@ -20,6 +20,7 @@ from demo.organisation import (
     seed_organisation,
     seed_visit_plans,
 )
+from demo.targets import seed_targets
 
 # Loggers that report every day or batch of a seed: shown only with -v 2.
 CHATTY_LOGGERS = ("dashboards.figures", "reminders.services")
@@ -142,6 +143,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("  dashboard figures: %(count)s days in %(seconds).1f s")
                 % {"count": len(runs), "seconds": time.monotonic() - step}
+            )
+            step = time.monotonic()
+            targets = seed_targets(seed=seed)
+            self.stdout.write(
+                _("  targets: %(count)s in %(seconds).1f s") % {"count": targets, "seconds": time.monotonic() - step}
             )
         self.stdout.write(self.style.SUCCESS(_("Demo data ready.")) + f" ({time.monotonic() - started:.1f} s)")
         self._print_logins(demo_logins(), password)
