@@ -163,9 +163,9 @@ def test_the_attainment_build_runs_a_fixed_number_of_queries(org, built, march, 
 
     for h in (org.top, org.west, org.east, org.rm_west):
         set_target(march, Metric.AUM_GROWTH, "1000", holder=h)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         attainment_build(days=[AS_OF])
     for h in (org.west_outlet, org.west_outlet2, org.east_outlet, org.rm_west2, org.rm_east):
         set_target(march, Metric.NEW_HOLDINGS, "1", holder=h, category="wealth")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         attainment_build(days=[AS_OF])
