@@ -126,7 +126,7 @@ def run_jobs(*, log=print, queue_cleanup=None) -> list[JobResult]:
         JobResult("reminders: morning digest, every send", "reminders.tasks.send_digest", seconds, None, extra=extra)
     )
     # The attainment of the targets runs inside the figures build (its answer to figures_built); timed here on its own
-    # for yesterday, the day the nightly build writes (11 queries for one period with targets: tests/targets/test_attainment.py).
+    # for yesterday, the day the nightly build writes (11 queries a period: tests/targets/test_attainment.py).
     from targets.services import attainment_build
 
     log("bench: job targets: attainment build")
