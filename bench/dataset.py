@@ -25,6 +25,7 @@ DEMO_CODE = (
     "demo/pool.py",
     "demo/recycle.py",
     "demo/worktasks.py",
+    "demo/targets.py",
 )
 
 MARKER_DDL = """

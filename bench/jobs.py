@@ -11,6 +11,7 @@ import re
 import statistics
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import import_module
 
 from django.db import transaction
@@ -126,6 +127,13 @@ def run_jobs(*, log=print, queue_cleanup=None) -> list[JobResult]:
     results.append(
         JobResult("reminders: morning digest, every send", "reminders.tasks.send_digest", seconds, None, extra=extra)
     )
+    # The attainment of the targets runs inside the figures build (its answer to figures_built); timed here on its own
+    # for yesterday, the day the nightly build writes (11 queries a period: tests/targets/test_attainment.py).
+    from targets.services import attainment_build
+
+    log("bench: job targets: attainment build")
+    seconds, result = _timed(attainment_build, days=[today - timedelta(days=1)])
+    results.append(JobResult("targets: attainment build", "targets.services.attainment_build", seconds, result))
     known = [task for _, task, _ in scheduled()] + _registered_tasks()
     for label, pattern in EXPECTED.items():
         if not any(re.search(pattern, t) for t in known):

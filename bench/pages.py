@@ -152,6 +152,21 @@ def _load_pk():
     return {"pk": load.pk}
 
 
+def _head_target_pk():
+    """The largest-valued target of the sub-branch head's own branch in the current month (the demo sets them)."""
+    from django.utils import timezone
+
+    from targets.models import Target, TargetPeriod
+
+    start, _end = TargetPeriod.bounds(TargetPeriod.Kind.MONTH, timezone.localdate())
+    target = (
+        Target.objects.filter(branch=_staff(SUB_HEAD).branch, period__kind="month", period__start=start)
+        .order_by("-value", "pk")
+        .first()
+    )
+    return {"pk": target.pk} if target else None
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The pages
 # --------------------------------------------------------------------------------------------------------------
@@ -244,6 +259,10 @@ PAGES: tuple[Page, ...] = (
     Page("task list (head)", SUB_HEAD, ("worktasks:task-list",)),
     Page("task page (rm)", RM, ("worktasks:task-detail",), kwargs=_rm_task_pk),
     Page("task create form", SUB_HEAD, ("worktasks:task-create",)),
+    # Targets (指标)
+    Page("targets view (head)", SUB_HEAD, ("targets:target-list",)),
+    Page("targets view (rm)", RM, ("targets:my-targets",)),
+    Page("target distribute form", SUB_HEAD, ("targets:target-distribute",), kwargs=_head_target_pk),
     # The core-banking loads
     Page("data loads", ADMIN, ("feed:load-list",)),
     Page("data load report", ADMIN, ("feed:load-detail",), kwargs=_load_pk),

@@ -68,6 +68,7 @@ NAV_ITEMS = (
     NavItem("dashboards:dashboard", _("Dashboard"), "speedometer2", "reports", direct_for=frozenset({R.HEAD})),
     NavItem("dashboards:my-performance", _("My performance"), "graph-up-arrow", "reports"),
     NavItem("complaints:statistics", _("Complaint statistics"), "bar-chart", "reports"),
+    NavItem("targets:target-list", _("Targets"), "bullseye", "reports"),
     NavItem("organisation:branch-tree", _("Branches and staff"), "diagram-3", "manage"),
     NavItem("feed:load-list", _("Data loads"), "cloud-arrow-up", "manage"),
     NavItem("admin:index", _("Administration"), "gear", "manage", staff_only=True),

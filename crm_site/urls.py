@@ -34,6 +34,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("pool/", include("pool.urls")),
     path("feed/", include("feed.urls")),
+    path("targets/", include("targets.urls")),
     path("admin/", admin.site.urls),
 ]
 

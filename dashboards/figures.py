@@ -44,14 +44,15 @@ from django.utils import timezone
 
 from complaints.models import Complaint
 from crm_site.sql import insert_from_select
-from customers.models import Customer, Segment
+from customers.models import Customer, Holding, Segment
 from organisation.models import Branch, Staff
 from pool.keepers import keepers_of
 from relationships.models import Interaction, SatisfactionRating
 from reminders.models import FollowUp
 from reminders.services import EXPIRE_AFTER_DAYS
 
-from .models import BranchDayFigures, RmDayFigures, UncoveredCustomer
+from .models import BranchDayFigures, FigureSettings, RmDayFigures, UncoveredCustomer
+from .signals import figures_built
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ FIELDS = [
     "by_category",
     "rating_count",
     "rating_sum",
+    "effective_customers",
+    "holdings_opened",
     "built_at",
 ]
 # The columns only the branch rows have: the outlet customer pool (docs/dashboards.md, "The pool").
@@ -254,8 +257,9 @@ class FiguresRun:
 
 
 def _blank() -> dict:
-    row = {name: 0 for name in FIELDS if name not in ("by_tier", "by_channel", "by_category", "built_at")}
-    row.update(aum=Decimal(0), by_tier={}, by_channel={}, by_category={})
+    maps = ("by_tier", "by_channel", "by_category", "holdings_opened", "built_at")
+    row = {name: 0 for name in FIELDS if name not in maps}
+    row.update(aum=Decimal(0), by_tier={}, by_channel={}, by_category={}, holdings_opened={})
     return row
 
 
@@ -308,6 +312,7 @@ def _uncovered_write(day: date, tiers: list) -> int:
 
 def _portfolio(acc: _Day, day: date, tiers: list) -> None:
     start, _end = day_bounds(day)
+    effective = Q(aum_on_day__gte=FigureSettings.current().effective_aum_min)
     _uncovered_write(day, tiers)
     listed = Exists(UncoveredCustomer.objects.filter(day=day, customer=OuterRef("pk")))
     pool = in_pool_at(day)
@@ -322,6 +327,7 @@ def _portfolio(acc: _Day, day: date, tiers: list) -> None:
             pool_n=Count("pk", filter=pool),
             pool_aum=Sum("aum_on_day", filter=pool),
             pool_overdue=Count("pk", filter=pool & listed),
+            effective=Count("pk", filter=effective),
         )
         .order_by()
     )
@@ -332,6 +338,7 @@ def _portfolio(acc: _Day, day: date, tiers: list) -> None:
             row["aum"] += aum
             row["new_customers"] += cell["new"]
             row["overdue_customers"] += cell["overdue"]
+            row["effective_customers"] += cell["effective"]
             if cell["tier_on_day"] is not None:
                 row["policy_customers"] += cell["n"]
             _add_tier(row, cell["tier_on_day"], cell["n"], aum)
@@ -350,6 +357,26 @@ def _portfolio(acc: _Day, day: date, tiers: list) -> None:
     for lost in lost_customers_on(day).values("branch_id", "primary_rm_id").annotate(n=Count("id", distinct=True)):
         for row in acc.rows(lost["branch_id"], lost["primary_rm_id"]):
             row["lost_customers"] += lost["n"]
+
+
+def holdings_opened_on(first: date, last: date) -> QuerySet:
+    """Holdings opened from ``first`` to ``last`` (inclusive) by customers registered and not lost: the rows
+    behind ``holdings_opened``, counted by the customer's branch and primary RM."""
+    return Holding.objects.filter(opened_on__gte=first, opened_on__lte=last).exclude(
+        customer__lifecycle=Customer.Lifecycle.LOST
+    )
+
+
+def _holdings(acc: _Day, day: date) -> None:
+    groups = (
+        holdings_opened_on(day, day)
+        .values("customer__branch_id", "customer__primary_rm_id", "product__category")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for g in groups:
+        for row in acc.rows(g["customer__branch_id"], g["customer__primary_rm_id"]):
+            _add_count(row["holdings_opened"], g["product__category"], g["n"])
 
 
 def _interactions(acc: _Day, day: date) -> None:
@@ -436,9 +463,10 @@ def _ratings(acc: _Day, day: date) -> None:
             row["rating_sum"] += g["total"] or 0
 
 
-def figures_build(*, day: date) -> FiguresRun:
+def figures_build(*, day: date, notify: bool = True) -> FiguresRun:
     """Build (or build again) the branch and RM rows of one day. Safe to run twice, and concurrently with itself
-    for another day."""
+    for another day. ``figures_built`` is sent with the day inside the same transaction (``notify=False``: the
+    caller sends it once for several days)."""
 
     started = clock.monotonic()
     tiers = segments()
@@ -452,6 +480,7 @@ def figures_build(*, day: date) -> FiguresRun:
         _follow_ups(acc, day)
         _complaints(acc, day)
         _ratings(acc, day)
+        _holdings(acc, day)
         now = timezone.now()
         branch_rows = [
             BranchDayFigures(branch_id=pk, day=day, built_at=now, uncovered_listed=True, **row)
@@ -471,6 +500,8 @@ def figures_build(*, day: date) -> FiguresRun:
         )
         BranchDayFigures.objects.filter(day=day).exclude(branch_id__in=list(acc.branches)).delete()
         RmDayFigures.objects.filter(day=day).exclude(staff_id__in=list(acc.rms)).delete()
+        if notify:
+            figures_built.send(sender=BranchDayFigures, days=[day])
     figures_version_bump()
     run = FiguresRun(day, len(branch_rows), len(rm_rows), round(clock.monotonic() - started, 2))
     logger.info("figures %s: %s branches, %s RMs in %.2f s", day, run.branches, run.rms, run.seconds)
@@ -496,12 +527,17 @@ def figures_version_bump() -> str:
 
 
 def figures_rebuild(*, since: date, until: date) -> list[FiguresRun]:
-    """Build every day from ``since`` to ``until`` (inclusive), one transaction per day."""
+    """Build every day from ``since`` to ``until`` (inclusive), one transaction per day; then ``figures_built``
+    once with every day built."""
     runs = []
     day = since
     while day <= until:
-        runs.append(figures_build(day=day))
+        runs.append(figures_build(day=day, notify=False))
         day += timedelta(days=1)
+    if runs:
+        with transaction.atomic():
+            figures_built.send(sender=BranchDayFigures, days=[run.day for run in runs])
+        figures_version_bump()
     return runs
 
 

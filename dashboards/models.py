@@ -1,5 +1,6 @@
 """The dashboards' read model: daily figures written nightly by ``dashboards.figures`` (see docs/dashboards.md)."""
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +38,10 @@ class DayFigures(models.Model):
     by_category = models.JSONField(_("complaints by category"), default=dict, blank=True)
     rating_count = models.PositiveIntegerField(_("satisfaction ratings"), default=0)
     rating_sum = models.PositiveIntegerField(_("sum of satisfaction scores"), default=0)
+    # Effective customers (有效户): customers whose AUM on the day reaches FigureSettings.effective_aum_min.
+    effective_customers = models.PositiveIntegerField(_("effective customers"), default=0)
+    # {product category: n} of the holdings opened that day (Holding.opened_on), by the customer's branch and RM.
+    holdings_opened = models.JSONField(_("holdings opened by product category"), default=dict, blank=True)
     built_at = models.DateTimeField(_("built at"), default=timezone.now)
 
     class Meta:
@@ -118,3 +123,32 @@ class UncoveredCustomer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.customer_id}"
+
+
+class FigureSettings(models.Model):
+    """The settings behind figures that are a bank's own definition (one row, edited in admin). A change applies
+    to the days built after it; build past days again to restate them."""
+
+    DEFAULT_EFFECTIVE_AUM_MIN = 50_000
+
+    effective_aum_min = models.DecimalField(
+        _("effective customer: minimum AUM (CNY)"),
+        max_digits=20,
+        decimal_places=2,
+        default=DEFAULT_EFFECTIVE_AUM_MIN,
+        validators=[MinValueValidator(0)],
+        help_text=_("A customer whose AUM on a day reaches this amount counts as an effective customer (有效户)."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("figure settings")
+        verbose_name_plural = _("figure settings")
+
+    def __str__(self) -> str:
+        return str(_("Figure settings"))
+
+    @classmethod
+    def current(cls) -> "FigureSettings":
+        """The one row (the defaults while none is saved)."""
+        return cls.objects.order_by("pk").first() or cls()

@@ -14,7 +14,7 @@ from organisation.models import Branch, Staff
 from organisation.permissions import RoleRequiredMixin
 from worktasks.selectors import task_lines_overdue_count
 
-from . import boards, drills, exports, tables
+from . import boards, drills, exports, panels, tables
 from .periods import DEFAULT_PERIOD, PERIODS, period_for, rm_get_visible, scope_for
 
 
@@ -41,6 +41,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
             branch_columns=tables.BRANCH_COLUMNS,
             coverage_chart=[{"label": line.branch.name, "value": line.figures["coverage"]} for line in board.branches],
             tasks_overdue=task_lines_overdue_count(self.request.user, root),
+            **panels.branch_dashboard.context(self.request, board),
             **kwargs,
         )
 
@@ -77,6 +78,7 @@ class HqDashboardView(RoleRequiredMixin, TemplateView):
                 {"label": line.branch.name, "value": line.figures["coverage"]} for line in board.ranking[:30]
             ],
             query=dashboard_query(board.period.key, None),
+            **panels.hq_dashboard.context(self.request, board),
             **kwargs,
         )
 
@@ -102,6 +104,7 @@ class RmPerformanceView(RoleRequiredMixin, TemplateView):
             periods=PERIODS,
             is_self=rm.pk == self.request.user.staff.pk,
             rm_query=f"rm={rm.pk}&period={performance.period.key}",
+            **panels.rm_performance.context(self.request, rm),
             **kwargs,
         )
 

@@ -29,6 +29,7 @@ LABELS = {
     "dashboards:dashboard": "经营看板",
     "dashboards:my-performance": "我的绩效",
     "complaints:statistics": "投诉统计",
+    "targets:target-list": "指标",
     "organisation:branch-tree": "机构与人员",
     "feed:load-list": "数据加载",
     "admin:index": "管理后台",
@@ -48,7 +49,7 @@ BARS = {
         ("客户", ["customers:customer-list", "pool:pool-list"]),
         ("工作", ["reminders:today", "worktasks:task-list", "complaints:complaint-list", "relationships:approvals",
                   "pool:release-list", "relationships:reassignment-list", "relationships:handover-list"]),
-        "complaints:statistics",
+        ("报表", ["complaints:statistics", "targets:target-list"]),
         "organisation:branch-tree",
     ],
     "west_officer": [
@@ -62,7 +63,7 @@ BARS = {
         ("客户", ["customers:customer-list", "pool:pool-list"]),
         ("工作", ["reminders:today", "worktasks:task-list", "complaints:complaint-list", "relationships:approvals",
                   "pool:release-list", "relationships:reassignment-list", "relationships:handover-list"]),
-        ("报表", ["dashboards:dashboard", "complaints:statistics"]),
+        ("报表", ["dashboards:dashboard", "complaints:statistics", "targets:target-list"]),
         ("管理", ["organisation:branch-tree", "feed:load-list", "admin:index"]),
     ],
 }  # fmt: skip

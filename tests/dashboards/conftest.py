@@ -7,11 +7,11 @@ import pytest
 import time_machine
 
 from customers import services as customer_services
-from customers.models import AssetSnapshot
+from customers.models import AssetSnapshot, Holding
 from relationships import services
 from relationships.models import SatisfactionRating
 from tests.dashboards.helpers import DAY, NOW, at, complaint, created, follow_up
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, ProductFactory
 
 
 @pytest.fixture
@@ -94,6 +94,17 @@ def data(org, book):
         first_decided_at=at(d + timedelta(1), 9),
         decided_on_time=False,
     )  # fmt: skip — open and late at the end of DAY
+
+    # Holdings opened on DAY (two products, two RMs), the day before, and by the lost customer (not counted)
+    wealth, deposit = ProductFactory(category="wealth"), ProductFactory(category="time_deposit")
+    for customer, product, opened in (
+        (book.west, wealth, d),
+        (book.west, deposit, d),
+        (book.east, wealth, d),
+        (book.west2, wealth, d - timedelta(days=1)),
+        (people["lost"], wealth, d),
+    ):
+        Holding.objects.create(customer=customer, product=product, amount=Decimal("1000.00"), opened_on=opened)
 
     # Ratings
     SatisfactionRating.objects.create(

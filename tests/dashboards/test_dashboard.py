@@ -329,19 +329,20 @@ def test_the_ranking_export_is_for_admins(org, built, now, login):
 
 
 def test_query_counts_are_pinned(org, built, now, login, django_assert_max_num_queries):
+    # 19: + the targets panel (one query, targets.panels)
     head, admin, rm = login(org.west_head), None, None
-    with django_assert_max_num_queries(19):  # + the overdue task lines (worktasks.selectors)
+    with django_assert_max_num_queries(20):  # + the overdue task lines and the targets panel (worktasks.selectors)
         assert head.get(reverse("dashboards:dashboard") + "?period=90").status_code == 200
     admin = login(org.admin)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         assert admin.get(reverse("dashboards:dashboard-hq") + "?period=90&level=outlet").status_code == 200
-    with django_assert_max_num_queries(19):  # + the overdue task lines
+    with django_assert_max_num_queries(20):  # + the overdue task lines and the targets panel
         assert admin.get(reverse("dashboards:dashboard") + "?period=90").status_code == 200
     rm = login(org.rm_west)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         assert rm.get(reverse("dashboards:my-performance") + "?period=90").status_code == 200
     for metric in drills.DRILLS:
-        with django_assert_max_num_queries(18):
+        with django_assert_max_num_queries(19):
             assert rm.get(reverse("dashboards:dashboard-records") + f"?metric={metric}").status_code == 200
 
 
@@ -378,7 +379,7 @@ def test_sums_are_cached_until_the_figures_are_built_again(org, built, now, logi
     client = login(org.west_head)
     url = reverse("dashboards:dashboard") + "?period=30"
     first = client.get(url).context["board"].figures.now["interactions"]
-    with django_assert_max_num_queries(13):  # + the overdue task lines, read live (not cached)
+    with django_assert_max_num_queries(13):  # + the overdue task lines and the targets panel, read live (not cached)
         assert client.get(url).context["board"].figures.now["interactions"] == first
     services.interaction_log(actor=org.rm_west.user, customer=org_customer(org), occurred_at=NOW - timedelta(hours=20))
     figures.figures_build(day=DAY)

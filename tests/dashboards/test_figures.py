@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from complaints.models import Complaint
-from customers.models import AssetSnapshot, Customer, Segment
+from customers.models import AssetSnapshot, Customer, Holding, Segment
 from dashboards import figures
 from dashboards.models import BranchDayFigures, RmDayFigures, UncoveredCustomer
 from organisation.models import Branch, Staff
@@ -68,6 +68,7 @@ def expected(day: date) -> tuple[dict, dict]:
             r["new_customers"] += int(c.created_at >= start)
             r["policy_customers"] += int(tier is not None)
             r["overdue_customers"] += int(overdue)
+            r["effective_customers"] += int(aum >= Decimal("50000"))  # FigureSettings' default threshold
             if tier is not None:
                 r["by_tier"].setdefault(str(tier.pk), [0, Decimal(0)])
                 r["by_tier"][str(tier.pk)][0] += 1
@@ -108,6 +109,11 @@ def expected(day: date) -> tuple[dict, dict]:
             r["complaints_decided"] += int(decided)
             r["complaints_on_time"] += int(decided and c.decided_on_time is True)
             r["complaints_overdue"] += int(overdue)
+    for h in Holding.objects.select_related("customer", "product"):
+        if h.opened_on == day and h.customer.lifecycle != Customer.Lifecycle.LOST:
+            for r in rows(h.customer.branch_id, h.customer.primary_rm_id):
+                kind = h.product.category
+                r["holdings_opened"][kind] = r["holdings_opened"].get(kind, 0) + 1
     for s in SatisfactionRating.objects.select_related("customer"):
         if start <= s.recorded_at < end:
             for r in rows(s.customer.branch_id, s.rated_staff_id):
@@ -124,7 +130,8 @@ KEYS = {BranchDayFigures: {"id", "day", "branch", "uncovered_listed"}, RmDayFigu
 
 
 def blank() -> dict:
-    return {**{k: 0 for k in COUNTS}, "aum": Decimal(0), "by_tier": {}, "by_channel": {}, "by_category": {}}
+    maps = {"by_tier": {}, "by_channel": {}, "by_category": {}, "holdings_opened": {}}
+    return {**{k: 0 for k in COUNTS}, "aum": Decimal(0), **maps}
 
 
 def as_dict(row) -> dict:
@@ -133,6 +140,7 @@ def as_dict(row) -> dict:
     out["by_tier"] = {k: [v["customers"], Decimal(v["aum"]).quantize(Decimal("0.01"))] for k, v in row.by_tier.items()}
     out["by_channel"] = dict(row.by_channel)
     out["by_category"] = dict(row.by_category)
+    out["holdings_opened"] = dict(row.holdings_opened)
     return out
 
 
@@ -152,7 +160,7 @@ def test_a_build_writes_every_figure_column_of_the_daily_rows():
     for model, keys in KEYS.items():
         columns = {f.name for f in model._meta.concrete_fields} - keys
         assert sorted(figures.FIELDS) == sorted(columns), model.__name__
-    assert len(COUNTS) == 17 and {"customers", "rating_sum"} <= set(COUNTS)  # read from the model
+    assert len(COUNTS) == 18 and {"customers", "rating_sum"} <= set(COUNTS)  # read from the model
 
 
 def test_every_figure_matches_the_source_tables(org, book, data):

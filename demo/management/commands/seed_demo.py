@@ -22,6 +22,7 @@ from demo.organisation import (
 )
 from demo.pool import seed_pool
 from demo.recycle import seed_recycle
+from demo.targets import seed_targets
 from demo.worktasks import seed_tasks
 
 # Loggers that report every day or batch of a seed: shown only with -v 2.
@@ -149,6 +150,8 @@ class Command(BaseCommand):
         self.stdout.write(
             _("  releases to the pool: %(count)s awaiting approval, in %(seconds).1f s")
             % {"count": releases, "seconds": time.monotonic() - step}
+        )
+        step = time.monotonic()
         tasks = seed_tasks(seed=seed)
         self.stdout.write(
             _("  tasks: %(count)s in %(seconds).1f s") % {"count": tasks, "seconds": time.monotonic() - step}
@@ -160,6 +163,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("  dashboard figures: %(count)s days in %(seconds).1f s")
                 % {"count": len(runs), "seconds": time.monotonic() - step}
+            )
+            step = time.monotonic()
+            targets = seed_targets(seed=seed)
+            self.stdout.write(
+                _("  targets: %(count)s in %(seconds).1f s") % {"count": targets, "seconds": time.monotonic() - step}
             )
         self.stdout.write(self.style.SUCCESS(_("Demo data ready.")) + f" ({time.monotonic() - started:.1f} s)")
         self._print_logins(demo_logins(), password)
