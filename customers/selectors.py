@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from organisation import access
-from organisation.models import Staff
+from organisation.models import Branch, Staff
 
 from . import pii, validators
 from .models import AccessLog, AssetSnapshot, Customer, Holding
@@ -57,19 +57,34 @@ PORTFOLIO_SORTS = {
 assert SORTS.keys() == PORTFOLIO_SORTS.keys()  # noqa: S101 - a module invariant
 
 
-def _secondary_customer_ids(staff: Staff) -> list[int]:
-    """Customers where ``staff`` is a current secondary RM (协管户): a short list, fetched first so that the RM's
-    rule stays two index lookups (a subquery inside the OR would make PostgreSQL scan the whole table). Read
-    through the reverse relation that relationships' Assignment declares (``Customer.assignments``)."""
-    return list(
+def _portfolio_extras(staff: Staff) -> tuple[list[int], list[int]]:
+    """What an RM sees beyond their own primary customers, in one query: the customers where they are a current
+    secondary RM (协管户), and the branches whose customer pool they were named to keep. Both are short lists,
+    fetched first so that the RM's rule stays a few index lookups (a subquery inside the OR would make PostgreSQL
+    scan the whole table). Read through the reverse relations that relationships' Assignment
+    (``Customer.assignments``) and the pool's keeper (``Branch.pool_keeper``) declare."""
+    secondary = (
         Customer.objects.filter(
             assignments__staff=staff, assignments__role="secondary", assignments__ended_at__isnull=True
-        ).values_list("pk", flat=True)
+        )
+        .annotate(which=Value(1))
+        .values_list("pk", "which")
+        .order_by()
     )
+    kept = (
+        Branch.objects.filter(pool_keeper__staff=staff).annotate(which=Value(2)).values_list("pk", "which").order_by()
+    )
+    rows = list(secondary.union(kept, all=True))
+    return [pk for pk, kind in rows if kind == 1], [pk for pk, kind in rows if kind == 2]
+
+
+def kept_pool_q(branch_ids) -> Q:
+    """The pool customers (no primary RM, not closed) of the given branches."""
+    return Q(primary_rm__isnull=True, closed_on__isnull=True, branch_id__in=branch_ids)
 
 
 def _visible(user) -> tuple[QuerySet[Customer], bool]:
-    """The visible customers, and whether the set is an RM's primary-or-secondary union (see PORTFOLIO_SORTS)."""
+    """The visible customers, and whether the set is an RM's union of several conditions (see PORTFOLIO_SORTS)."""
     scope = access.scope_of(user)
     if scope.is_none:
         return Customer.objects.none(), False
@@ -81,16 +96,23 @@ def _visible(user) -> tuple[QuerySet[Customer], bool]:
     staff = scope.staff
     if staff.role != Staff.Role.RM:
         return Customer.objects.none(), False
-    secondary = _secondary_customer_ids(staff)
-    if not secondary:
+    secondary, kept = _portfolio_extras(staff)
+    if not secondary and not kept:
         return Customer.objects.filter(primary_rm=staff), False
-    return Customer.objects.filter(Q(primary_rm=staff) | Q(pk__in=secondary)), True
+    condition = Q(primary_rm=staff)
+    if secondary:
+        condition |= Q(pk__in=secondary)
+    if kept:
+        condition |= kept_pool_q(kept)
+    return Customer.objects.filter(condition), True
 
 
 def customers_visible_to(user) -> QuerySet[Customer]:
     """The one visibility rule for customers (docs/architecture.md, "Roles and visibility").
 
-    - RM: customers whose primary RM they are, plus those where they are an active secondary RM.
+    - RM: customers whose primary RM they are, plus those where they are an active secondary RM, plus the pool
+      customers of an outlet whose pool they were named to keep (``pool.PoolKeeper``: the keeper works those
+      customers' reminders, docs/pool.md "Keepers").
     - Branch head and complaints officer: customers of their branch and every branch below it.
     - Admin/HQ: everyone.
     - Anyone else (no staff record, or left): nobody.
@@ -115,7 +137,8 @@ def visible_customer_condition(user) -> Q:
     secondary = Customer.objects.filter(
         assignments__staff=staff, assignments__role="secondary", assignments__ended_at__isnull=True
     ).values("pk")
-    return Q(primary_rm=staff) | Q(pk__in=secondary)
+    kept = Q(primary_rm__isnull=True, closed_on__isnull=True, branch__pool_keeper__staff=staff)
+    return Q(primary_rm=staff) | Q(pk__in=secondary) | kept
 
 
 def with_customer_access(rows: QuerySet, user, field: str = "customer") -> QuerySet:

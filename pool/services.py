@@ -197,26 +197,28 @@ def pool_keeper_set(*, actor, branch: Branch, staff: Staff | None) -> PoolKeeper
     branch = Branch.objects.select_for_update().get(pk=branch.pk)
     if not access.can_approve(head, branch):
         raise PermissionDenied(_("Only a head of this outlet or above can name its pool keeper."))
+    before = keepers_of([branch.pk])[branch.pk]
     if staff is None:
         PoolKeeper.objects.filter(branch=branch).delete()
-        return None
-    staff = Staff.objects.get(pk=staff.pk)
-    if (
-        staff.branch_id != branch.pk
-        or staff.status != Staff.Status.ACTIVE
-        or staff.role
-        not in (
-            Staff.Role.RM,
-            Staff.Role.HEAD,
-        )
-    ):
-        raise ValidationError(
-            {"staff": _("The pool keeper must be an active RM or head of %(outlet)s.") % {"outlet": branch.name}}
-        )
-    keeper = PoolKeeper.objects.filter(branch=branch).first() or PoolKeeper(branch=branch)
-    keeper.staff, keeper.named_by, keeper.named_at = staff, head, timezone.now()
-    keeper.full_clean()
-    keeper.save()
+        keeper = None
+    else:
+        staff = Staff.objects.get(pk=staff.pk)
+        if (
+            staff.branch_id != branch.pk
+            or staff.status != Staff.Status.ACTIVE
+            or staff.role not in (Staff.Role.RM, Staff.Role.HEAD)
+        ):
+            raise ValidationError(
+                {"staff": _("The pool keeper must be an active RM or head of %(outlet)s.") % {"outlet": branch.name}}
+            )
+        keeper = PoolKeeper.objects.filter(branch=branch).first() or PoolKeeper(branch=branch)
+        keeper.staff, keeper.named_by, keeper.named_at = staff, head, timezone.now()
+        keeper.full_clean()
+        keeper.save()
+    after = keepers_of([branch.pk])[branch.pk]
+    if after != before:
+        # The open follow-ups of the pool's customers go to whoever keeps the pool now (reminders answers).
+        signals.pool_keeper_changed.send(sender=PoolKeeper, branch_id=branch.pk, old=before, new=after)
     return keeper
 
 

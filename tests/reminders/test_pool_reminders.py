@@ -264,6 +264,30 @@ def test_a_head_keeping_a_pool_sees_and_completes_their_follow_ups_on_today(org,
 
 def test_a_head_without_follow_ups_sees_only_the_counts_per_rm(org, login, django_assert_max_num_queries):
     client = login(org.west_head)
-    with django_assert_max_num_queries(9):  # the counts per RM, and one for their own (none: no item query)
+    with django_assert_max_num_queries(10):  # the counts per RM, their own (none: no item query), the tasks section
         page = client.get(reverse("reminders:today")).content.decode()
     assert 'data-testid="per-rm"' in page and 'data-testid="today-empty"' not in page
+
+
+def test_an_rm_named_keeper_takes_the_follow_ups_opens_the_customer_and_logs_the_contact(org, outlet_head, login):
+    """Through the pool's own service: naming an RM sends the change, the pool's open follow-ups move to the RM,
+    and the RM may open the pool customer's 360° page and log a contact (they keep the pool, so they see it);
+    giving the pool back to the head takes both away again."""
+    from pool import services as pool_services
+    from relationships import services as relationship_services
+
+    pooled = pool_customer(org.west_outlet)
+    run(DAY, "contact_policy")
+    assert owners(pooled) == [outlet_head.pk]
+    rm = login(org.rm_west)
+    assert rm.get(reverse("customers:customer-detail", args=[pooled.pk])).status_code == 404
+    pool_services.pool_keeper_set(actor=org.west_head.user, branch=org.west_outlet, staff=org.rm_west)
+    assert owners(pooled) == [org.rm_west.pk]
+    assert rm.get(reverse("customers:customer-detail", args=[pooled.pk])).status_code == 200
+    with travel(DAY, 10):
+        relationship_services.interaction_log(
+            actor=org.rm_west.user, customer=pooled, channel="phone", notes="池客户回访"
+        )
+    assert FollowUp.objects.get(customer=pooled).status == "done"
+    pool_services.pool_keeper_set(actor=org.west_head.user, branch=org.west_outlet, staff=None)
+    assert rm.get(reverse("customers:customer-detail", args=[pooled.pk])).status_code == 404
