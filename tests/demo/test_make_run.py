@@ -1,7 +1,13 @@
 """``make run`` end to end on a SQLite file of its own: the first run seeds, a second finds the demo, a database
-with data of its own is refused, and the address, the logins and "ready" come last, once the server answers."""
+with data of its own is refused, and the address, the logins and "ready" come last, once the server answers.
 
+The schema is migrated once for the module (``migrated``, with the same ``manage.py migrate`` that ``make run``
+runs first) and each test starts from a copy of that file: ``make run``'s own migrate then finds nothing to do, and
+the migrations from an empty database are what every test run's own test database is built with."""
+
+import fcntl
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -70,12 +76,41 @@ def make_run(db: Path, port: int, *, timeout: float = 120) -> tuple[int | None, 
             proc.wait()
 
 
+def _manage(db: Path, *args: str) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DEBUG": "1"}
+    env.pop("REDIS_URL", None)
+    subprocess.run([str(ROOT / ".venv/bin/python"), "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory, worker_id) -> Path:
+    """A SQLite file with every migration applied and no data (but the reference rows the migrations install),
+    made once per test run: the pytest-xdist workers share it through the run's common temporary folder, under a
+    lock, so the second test does not migrate again on another worker."""
+    root = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    db = root / "make-run-migrated.sqlite3"
+    with open(root / "make-run-migrated.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not db.exists():
+            partial = db.with_suffix(".partial")
+            _manage(partial, "migrate", "--noinput", "--verbosity", "0")
+            partial.rename(db)
+    return db
+
+
+@pytest.fixture
+def db_file(migrated, tmp_path) -> Path:
+    db = tmp_path / "db.sqlite3"
+    shutil.copyfile(migrated, db)
+    return db
+
+
 def tail_after_server_start(lines: list[str]) -> list[str]:
     return lines[next(i for i, line in enumerate(lines) if "Starting development server" in line) :]
 
 
-def test_first_run_seeds_a_second_finds_the_demo_and_both_end_with_the_address_logins_and_ready(tmp_path):
-    db = tmp_path / "db.sqlite3"
+def test_first_run_seeds_a_second_finds_the_demo_and_both_end_with_the_address_logins_and_ready(db_file):
+    db = db_file
     port = free_port()
     status, first = make_run(db, port)
     assert status is None, first
@@ -95,16 +130,13 @@ def test_first_run_seeds_a_second_finds_the_demo_and_both_end_with_the_address_l
     assert second[-1].strip() == READY
 
 
-def test_a_database_with_data_of_its_own_is_refused_and_no_server_starts(tmp_path):
-    db = tmp_path / "db.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DEBUG": "1"}
-    manage = [str(ROOT / ".venv/bin/python"), "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+def test_a_database_with_data_of_its_own_is_refused_and_no_server_starts(db_file):
+    db = db_file
     own_branch = (
         "from organisation import services; from organisation.access import SYSTEM; "
         "services.branch_create(actor=SYSTEM, code='110000', name='北京分行', level='branch', parent=None)"
     )
-    subprocess.run([*manage, "shell", "-c", own_branch], cwd=ROOT, env=env, check=True)
+    _manage(db, "shell", "-c", own_branch)
     status, lines = make_run(db, free_port())
     assert status not in (None, 0), lines
     assert not any(READY in line or "Starting development server" in line for line in lines)
