@@ -41,6 +41,17 @@ ROLES = {
     "officer": "officer",
     "admin": "admin",
 }
+# The pages of the branch's sales work beside the home pages: (role slug, page slug, path) →
+# docs/screenshots/<role>-<page>-<width>.png.
+PAGES = (
+    ("rm", "pool", "/pool/"),
+    ("rm", "tasks", "/tasks/"),
+    ("rm", "targets", "/targets/mine/"),
+    ("head-outlet", "pool", "/pool/"),
+    ("head-sub-branch", "tasks", "/tasks/"),
+    ("head-sub-branch", "targets", "/targets/"),
+    ("head-sub-branch", "releases", "/pool/releases/"),
+)
 
 
 def _today() -> str:
@@ -113,6 +124,19 @@ def _wait_for(port: int, server: subprocess.Popen, seconds: float = 60) -> None:
     raise SystemExit(f"the development server did not accept connections on port {port}")
 
 
+def _full_page(page, path: Path, width: int) -> Path:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(400)  # the charts draw after load
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for clip in CLIP_HEIGHTS:
+        page.screenshot(
+            path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": min(height, clip)}
+        )
+        if path.stat().st_size <= MAX_BYTES:
+            break
+    return path
+
+
 def _shoot(url: str, password: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -136,19 +160,13 @@ def _shoot(url: str, password: str) -> list[Path]:
                     page.fill("input[name=password]", password)
                     page.click("button[type=submit]")
                     page.wait_for_url(lambda u: "/accounts/login/" not in u)
-                    page.wait_for_load_state("networkidle")
-                    page.wait_for_timeout(400)  # the charts draw after load
-                    height = page.evaluate("document.documentElement.scrollHeight")
-                    path = OUT / f"{role}-{width}.png"
-                    for clip in CLIP_HEIGHTS:
-                        page.screenshot(
-                            path=str(path),
-                            full_page=True,
-                            clip={"x": 0, "y": 0, "width": width, "height": min(height, clip)},
-                        )
-                        if path.stat().st_size <= MAX_BYTES:
-                            break
-                    written.append(path)
+                    shots = [(f"{role}-{width}.png", None)] + [
+                        (f"{role}-{name}-{width}.png", path) for slug, name, path in PAGES if slug == role
+                    ]
+                    for filename, target in shots:
+                        if target:
+                            page.goto(f"{url}{target}")
+                        written.append(_full_page(page, OUT / filename, width))
                     context.close()
         finally:
             browser.close()

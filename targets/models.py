@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Product
 from organisation.models import Branch, Staff
@@ -81,11 +82,14 @@ LOWER_IS_BETTER = frozenset({Metric.COMPLAINT_RATE})
 COUNTS = frozenset({Metric.NEW_EFFECTIVE, Metric.NEW_HOLDINGS})
 UNITS = {
     Metric.AUM_GROWTH: _("CNY"),
-    Metric.NEW_EFFECTIVE: _("customers"),
-    Metric.NEW_HOLDINGS: _("holdings"),
+    Metric.NEW_EFFECTIVE: pgettext_lazy("unit", "customers"),
+    Metric.NEW_HOLDINGS: pgettext_lazy("unit", "holdings"),
     Metric.COVERAGE: "%",
     Metric.COMPLAINT_RATE: "‰",
 }
+# The pages show amounts in 万元 (the ``wan`` filter of templates/targets/partials/_value.html); the values entered
+# and exported stay in yuan (UNITS).
+DISPLAY_UNITS = {**UNITS, Metric.AUM_GROWTH: _("10k CNY")}
 
 
 class Target(models.Model):
@@ -174,6 +178,10 @@ class Target(models.Model):
     @property
     def unit(self) -> str:
         return UNITS[self.metric]
+
+    @property
+    def display_unit(self) -> str:
+        return DISPLAY_UNITS[self.metric]
 
 
 class Attainment(models.Model):

@@ -116,6 +116,10 @@ class MetricRow:
         return Target(metric=self.metric).unit
 
     @property
+    def display_unit(self) -> str:
+        return Target(metric=self.metric).display_unit
+
+    @property
     def lower_is_better(self) -> bool:
         return Target(metric=self.metric).lower_is_better
 
