@@ -45,6 +45,8 @@ def seed_tasks(*, seed: int, today: date | None = None) -> int:
         return 0
     rng = random.Random(seed + 17)
     subtree = Customer.objects.filter(branch__path__startswith=head.branch.path, closed_on__isnull=True)
+    if not Customer.objects.filter(primary_rm__in=rms).exists():
+        return 0  # a demo without customers (seed_demo --customers 0) has no task to hand out
     week = today + timedelta(days=7)
     with transaction.atomic():
         # Open, over a few hundred customers (the largest portfolios first).

@@ -64,16 +64,21 @@ class PeriodChoice:
         return self.end < timezone.localdate()
 
 
+PERIOD_YEARS = range(2000, 2100)
+
+
 def period_choice(kind: str | None, on) -> PeriodChoice:
     """The month, quarter or year (``kind``, a month by default) that holds ``on`` (an ISO date; today by
-    default). A malformed date is today."""
+    default). A malformed date, or one outside the years a period can be set for (PERIOD_YEARS), is today."""
     kind = kind if kind in TargetPeriod.Kind.values else TargetPeriod.Kind.MONTH
     day = timezone.localdate()
     if on:
         try:
-            day = date.fromisoformat(str(on))
+            asked = date.fromisoformat(str(on))
         except ValueError:
-            pass
+            asked = None
+        if asked is not None and asked.year in PERIOD_YEARS:
+            day = asked
     start, end = TargetPeriod.bounds(kind, day)
     return PeriodChoice(kind, start, end)
 

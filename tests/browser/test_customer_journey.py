@@ -49,7 +49,8 @@ def test_head_filters_the_list_on_a_desktop(org, live_server, desktop_page, scre
         CustomerFactory(primary_rm=org.rm_west, name=name)
     page = desktop_page
     sign_in(page, live_server, "west_head", TEST_PASSWORD)
-    page.click("[data-testid=main-nav] a:has-text('客户列表')")  # a head's only customer page: a link in the bar
+    page.click("[data-testid=nav-menu-customers] .dropdown-toggle")  # 客户 ▾: the list and the pool
+    page.click("[data-testid=nav-menu-customers] .dropdown-menu a:has-text('客户列表')")
     page.fill("[data-testid=customer-filter] input[name=q]", "陈")
     page.click("[data-testid=customer-filter] button[type=submit]:visible")
     table = page.inner_text("[data-testid=customer-table]")

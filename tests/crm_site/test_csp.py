@@ -176,7 +176,18 @@ def records(org, book, settings, tmp_path):
         load=load, line=2, column="id_no", value="110105********002X", code=LoadError.CONFLICT, reason="冲突",
         key="C0001",
     )  # fmt: skip
+    from targets import services as target_services
+    from worktasks import services as task_services
+
+    task = task_services.task_create(
+        actor=org.west_head.user, title="回访", due_on=today + timedelta(days=3), customers=[book.west.pk]
+    )
+    period = target_services.period_of(kind="month", day=today)
+    target = target_services.target_set(
+        actor=org.west_head.user, period=period, metric="aum_growth", value=Decimal("100000"), branch=org.west
+    )
     return {
+        "task": task, "line": task.lines.first(), "target": target,
         "customer": book.west, "interaction": interaction, "request": request, "plan": plan, "handover": handover,
         "complaint": complaint, "attachment": complaint.attachments.get(), "follow_up": follow_up, "load": load,
         "running": running, "conflict": conflict, "rm": org.rm_west, "leaver": org.rm_west2,
@@ -207,6 +218,10 @@ ARGUMENTS = {
     "feed:load-progress": [("load",), ("running",)],
     "feed:load-report": [("load",)],
     "feed:conflict-resolve": [("conflict",)],
+    "worktasks:task-detail": [("task",)],
+    "worktasks:task-cancel": [("task",)],
+    "worktasks:line-complete": [("line",)],
+    "targets:target-distribute": [("target",)],
 }
 # Query strings that open a page's other state (a form filled in, a drill-down with rows).
 EXTRA = [

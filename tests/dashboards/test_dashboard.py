@@ -379,7 +379,9 @@ def test_sums_are_cached_until_the_figures_are_built_again(org, built, now, logi
     client = login(org.west_head)
     url = reverse("dashboards:dashboard") + "?period=30"
     first = client.get(url).context["board"].figures.now["interactions"]
-    with django_assert_max_num_queries(13):  # + the overdue task lines and the targets panel, read live (not cached)
+    with django_assert_max_num_queries(
+        14
+    ):  # + the overdue task lines, the targets panel and the pool lines, read live (not cached)
         assert client.get(url).context["board"].figures.now["interactions"] == first
     services.interaction_log(actor=org.rm_west.user, customer=org_customer(org), occurred_at=NOW - timedelta(hours=20))
     figures.figures_build(day=DAY)

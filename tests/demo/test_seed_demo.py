@@ -113,9 +113,9 @@ def test_the_seed_is_quiet_a_line_per_step_and_verbose_with_v2(caplog):
         lines = run(customers=300, figure_days=30)
     figure_records = [r for r in caplog.records if r.name == "dashboards.figures" and r.levelno < logging.WARNING]
     assert figure_records == []
-    # organisation, customers, visit plans, complaints, reminders and approvals, figures, "ready", the logins'
-    # heading and five logins
-    assert len(lines) == 13, lines
+    # organisation, customers, visit plans, complaints, reminders and approvals, the pool, releases, tasks,
+    # figures, targets, "ready", the logins' heading and five logins
+    assert len(lines) == 17, lines
     assert logging.getLogger("dashboards.figures").level == logging.NOTSET  # restored
 
 

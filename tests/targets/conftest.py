@@ -102,3 +102,13 @@ def set_target(period, metric, value, *, holder, category="", actor=SYSTEM):
     return services.target_set(
         actor=actor, period=period, metric=metric, value=Decimal(value), product_category=category, **kw
     )
+
+
+@pytest.fixture(autouse=True)
+def _in_english(settings):
+    """These tests read messages and pages in English (the msgids), whatever the catalogue holds."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
