@@ -11,7 +11,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint format messages bench outage screenshots venv worker beat clean
+.PHONY: run test test-upgrade lint format messages bench outage screenshots venv worker beat clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The upgrade tests: a database of an old release, with demo data, migrated forward to this code and back
+# (tests/crm_site/test_forward_migration.py; PostgreSQL on DATABASE_URL). Minutes each: run before a release.
+test-upgrade: $(STAMP)
+	CRM_UPGRADE_TESTS=1 $(BIN)/python -m pytest -m upgrade $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

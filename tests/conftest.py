@@ -8,6 +8,17 @@ from organisation.models import Branch, Staff
 from tests.factories import BranchFactory, CorporateCustomerFactory, CustomerFactory, StaffFactory
 
 
+def pytest_collection_modifyitems(config, items):
+    """The upgrade tests (``upgrade``: a database of an old release migrated forward and back, minutes each) run
+    with ``make test-upgrade`` (CRM_UPGRADE_TESTS=1), before a release, rather than in every test run."""
+    if os.environ.get("CRM_UPGRADE_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="an upgrade test: make test-upgrade runs it")
+    for item in items:
+        if "upgrade" in item.keywords:
+            item.add_marker(skip)
+
+
 def reference_data() -> None:
     """The rows the data migrations install: segments, complaint classifications and the beat schedule. Installed
     once per test database (``django_db_setup`` below), and put back after a transactional test has flushed the

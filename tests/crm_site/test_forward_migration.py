@@ -42,7 +42,7 @@ import pytest
 from django.conf import settings
 from psycopg2 import sql
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.upgrade]
 
 OLD_HEAD = "328b602"
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,10 @@ NEW_APP_LABELS = {
     "rmdayfigures": "dashboards",
     "uncoveredcustomer": "dashboards",
 }
-NEW_APPS = ("organisation", "notifications", "reminders", "dashboards", "feed", "scheduling", "idempotency")
+NEW_APPS = (
+    "organisation", "notifications", "reminders", "dashboards", "feed", "scheduling", "idempotency", "pool",
+    "worktasks", "targets",
+)  # fmt: skip
 # The migrations added since the old head: the move (state-only, but for the content types and periodic tasks),
 # then the data feed's (customers' new fields and models, the asset snapshots partitioned by month, two jobs, and
 # the feed app).
@@ -88,6 +91,13 @@ NEW_MIGRATIONS = {
     ("idempotency", "0001_initial"),
     ("customers", "0015_field_labels"),
     ("relationships", "0012_field_labels"),
+    ("pool", "0001_initial"),
+    ("pool", "0002_release"),
+    ("worktasks", "0001_tasks"),
+    ("worktasks", "0002_schedule"),
+    ("dashboards", "0002_pool_figures"),
+    ("dashboards", "0003_effective_customers_and_holdings_opened"),
+    ("targets", "0001_initial"),
 }
 # The models added since the old head: each gains a content type and Django's four default permissions.
 NEW_MODELS = {
@@ -98,6 +108,16 @@ NEW_MODELS = {
     ("scheduling", "jobrun"),
     ("idempotency", "submissionkey"),
     ("organisation", "signinrecord"),
+    ("pool", "poolrule"),
+    ("pool", "poolkeeper"),
+    ("pool", "poolclaim"),
+    ("pool", "releaserequest"),
+    ("worktasks", "task"),
+    ("worktasks", "taskline"),
+    ("dashboards", "figuresettings"),
+    ("targets", "targetperiod"),
+    ("targets", "target"),
+    ("targets", "attainment"),
 }
 # The periodic tasks added since the old head (name: Celery task).
 NEW_TASKS = {
@@ -105,6 +125,8 @@ NEW_TASKS = {
     "customers: asset snapshot partitions": "customers.tasks.maintain_snapshot_partitions",
     "customers: derive the lifecycle stages": "customers.tasks.derive_lifecycle",
     "scheduling: catch up missed daily jobs": "scheduling.tasks.catch_up",
+    "pool: propose releases to the pool": "pool.tasks.release_candidates",
+    "tasks: reminders of tasks due tomorrow": "worktasks.tasks.task_due_reminders",
 }
 SNAPSHOTS = "customers_assetsnapshot"
 
