@@ -196,3 +196,35 @@ def test_beyond_the_count_cap_the_totals_say_so_in_as_many_queries(
     with django_assert_num_queries(RM_QUERIES):
         html = client.get(URL).content.decode()
     assert "More than 2 customers" in html and 'data-testid="pool-aum"' not in html
+
+
+def test_a_head_hands_out_a_task_for_an_outlets_pool(org, pool, login):
+    """From the keepers card: a task over the outlet's pool customers, each line to the outlet's keeper."""
+    from pool.services import pool_keeper_set
+    from worktasks.models import Task, TaskLine
+
+    pool_keeper_set(actor=org.west_head.user, branch=org.west_outlet, staff=org.rm_west)
+
+    assert 'data-testid="pool-task"' not in login(org.rm_west).get("/pool/").content.decode()
+    client = login(org.west_head)
+    page = client.get("/pool/").content.decode()
+    link = reverse("worktasks:task-create") + f"?pool={org.west_outlet.pk}"
+    assert f'href="{link}"' in page
+    form = client.get(link)
+    assert form.status_code == 200
+    due = (timezone.localdate() + timedelta(days=3)).isoformat()
+    key = form.context["form"]["submission_key"].value()
+    data = {
+        "title": "池客户回访",
+        "due_on": due,
+        "priority": "medium",
+        "pool": org.west_outlet.pk,
+        "submission_key": key,
+    }
+    response = client.post(reverse("worktasks:task-create"), data)
+    assert response.status_code == 302, response.context["form"].errors
+    task = Task.objects.get(title="池客户回访")
+    pooled = {pool.west_a.pk, pool.west_b.pk, pool.west_rich.pk}  # the closed customer is not in the pool
+    lines = TaskLine.objects.filter(task=task)
+    assert set(lines.values_list("customer_id", flat=True)) == pooled
+    assert set(lines.values_list("assignee_id", flat=True)) == {org.rm_west.pk}
