@@ -16,6 +16,10 @@ def install(apps, schema_editor):
     )
 
 
+def uninstall(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -56,5 +60,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'proposed')), fields=('customer',), name='release_one_open_per_customer')],
             },
         ),
-        migrations.RunPython(install, migrations.RunPython.noop),
+        migrations.RunPython(install, uninstall),
     ]
