@@ -5,7 +5,7 @@ writes a ``PoolClaim`` and sends ``customers_left_pool``, set-based, in one tran
 from collections import defaultdict
 from datetime import date, datetime
 from functools import reduce
-from operator import or_
+from operator import and_, or_
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -272,7 +272,11 @@ def release_candidates_propose(*, today: date | None = None) -> dict:
         Q(customer__primary_rm__isnull=True) | ~Q(customer__primary_rm=F("rm")) | Q(assignment__ended_at__isnull=False)
     ).update(status=Status.WITHDRAWN, decided_at=now, decision_note=_("The customer has moved since the proposal."))
     no_longer = reduce(
-        or_, (Q(reason=reason) & ~Q(customer_id__in=qs.values("pk")) for reason, qs in candidates.items())
+        or_,
+        (
+            reduce(and_, (~Q(customer_id__in=qs.values("pk")) for qs in tiers), Q(reason=reason))
+            for reason, tiers in candidates.items()
+        ),
     )
     stale = (
         open_.filter(proposed_by__isnull=True)
@@ -282,12 +286,15 @@ def release_candidates_propose(*, today: date | None = None) -> dict:
         )
     )
     proposed = {}
-    for reason, qs in candidates.items():
-        proposed[reason] = insert_from_select(
-            ReleaseRequest,
-            CANDIDATE_FIELDS,
-            candidate_columns(qs, reason=reason, today=today, now=now),
-            ignore_conflicts=True,
+    for reason, tiers in candidates.items():
+        proposed[reason] = sum(
+            insert_from_select(
+                ReleaseRequest,
+                CANDIDATE_FIELDS,
+                candidate_columns(qs, reason=reason, today=today, now=now),
+                ignore_conflicts=True,
+            )
+            for qs in tiers
         )
     notified = _notify_new_proposals(now) if any(proposed.values()) else 0
     return {

@@ -183,7 +183,8 @@ def _make_candidates(org, n):
 def test_the_job_runs_the_same_statements_whatever_the_number_of_customers(org, n, django_assert_num_queries):
     _make_candidates(org, n)
     # the transaction's savepoint and its release 2; the tiers' rules 1; withdraw the moved 1 and those no longer
-    # candidates 1; one INSERT … SELECT per reason 2; one notification per RM, in one INSERT … SELECT 1
-    with travel(START + timedelta(days=61), 5), django_assert_num_queries(8):
+    # candidates 1; one INSERT … SELECT per reason and tier (4 tiers, 2 reasons) 8; one notification per RM, in one
+    # INSERT … SELECT 1
+    with travel(START + timedelta(days=61), 5), django_assert_num_queries(14):
         result = pool_services.release_candidates_propose()
     assert result["proposed"] == 3 * n and result["no_first_contact"] == n and result["notified"] == 3
