@@ -2,8 +2,6 @@
 services, so the sums and scopes are checked), and the effective-customer threshold to edit."""
 
 from django.contrib import admin
-from django.shortcuts import redirect
-from django.urls import reverse
 
 from dashboards.models import FigureSettings
 
@@ -50,16 +48,12 @@ class FigureSettingsAdmin(admin.ModelAdmin):
     list_display = ["__str__", "effective_aum_min", "updated_at"]
 
     def has_add_permission(self, request):
-        # One row, opened from the list (below): never "add". Answering without a query also keeps every admin
-        # page's sidebar, which asks each model, at its query count.
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        """The list of one row is that row's form (saved with the defaults the first time it is opened)."""
-        if not self.has_change_permission(request):
-            return super().changelist_view(request, extra_context)
-        settings_row = FigureSettings.objects.order_by("pk").first() or FigureSettings.objects.create()
-        return redirect(reverse("admin:dashboards_figuresettings_change", args=[settings_row.pk]))
+        # One row: "add" while there is none. Asked only on this model's own pages, so that every admin page's
+        # sidebar (which asks each model) does not pay a query for it.
+        match = getattr(request, "resolver_match", None)
+        if match is None or not (match.url_name or "").startswith("dashboards_figuresettings_"):
+            return False
+        return not FigureSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

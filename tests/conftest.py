@@ -216,3 +216,16 @@ def _celery_follows_settings(*, setting, value, **kwargs):
 from django.core.signals import setting_changed  # noqa: E402
 
 setting_changed.connect(_celery_follows_settings)
+
+
+@pytest.fixture
+def fresh_broker_connections():
+    """Celery's connection and producer pools made again for this test, and again after it: a test that sends to a
+    real broker does not inherit a pool another test of the same process closed or pointed elsewhere."""
+    from crm_site.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield app
+    app._pool = None
+    app.amqp._producer_pool = None

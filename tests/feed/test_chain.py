@@ -189,7 +189,7 @@ def wait_for(condition, timeout: float) -> bool:
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_the_chain(org, monkeypatch, tmp_path):
+def test_a_real_worker_runs_the_chain(org, monkeypatch, tmp_path, fresh_broker_connections):
     data = loaded(org)
     queue = f"test-chain-{uuid.uuid4().hex[:8]}"  # the test's own queue, so that nothing else interferes
     for task in (chain.tiers, chain.lifecycle_step, chain.reminders, chain.figures):  # this process sends the first

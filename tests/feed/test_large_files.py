@@ -59,7 +59,7 @@ def test_a_400_mb_file_is_read_with_flat_memory(mode, tmp_path):
         path.unlink(missing_ok=True)  # 400 MB: not left for pytest's kept temporary folders
     outcome, rows, peak_mb = result.stdout.split()
     if mode == "rows":
-        assert outcome == "ok" and int(rows) > 13_000_000
+        assert outcome == "ok" and int(rows) > 8_000_000  # about 9.1 million lines in 400 MB
     else:
         assert outcome == "line_too_long"  # no line break in 400 MB: refused at the first 64 KB
     assert int(peak_mb) < 200, f"peak memory {peak_mb} MB while reading a 400 MB file"

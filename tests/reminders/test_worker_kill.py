@@ -86,7 +86,7 @@ def claimed_lately(claims: Path) -> set[int]:
     return {staff_id for staff_id, at in claimed(claims).items() if now - at < 0.2 and staff_id not in done}
 
 
-def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path):
+def test_worker_killed_mid_run_every_rm_gets_exactly_one_digest(org, tmp_path, fresh_broker_connections):
     branch = org.west_outlet
     for i in range(RMS):
         rm = StaffFactory(username=f"digest_rm{i}", branch=branch, role=Staff.Role.RM)
