@@ -11,7 +11,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test test-upgrade lint format messages bench outage screenshots venv worker beat clean
+.PHONY: run test test-upgrade test-full lint format messages bench outage screenshots venv worker beat clean
 
 venv: $(STAMP)
 
@@ -58,6 +58,11 @@ test: $(STAMP)
 # (tests/crm_site/test_forward_migration.py; PostgreSQL on DATABASE_URL). Minutes each: run before a release.
 test-upgrade: $(STAMP)
 	CRM_UPGRADE_TESTS=1 $(BIN)/python -m pytest -m upgrade $(PYTEST_ARGS)
+
+# Everything: make test's suite and the tiers it leaves out (tests/conftest.py): the upgrade test, the demo's
+# content, the fuzzers' further roles. Run before a release, and after a change to the demo or to the forms.
+test-full: $(STAMP)
+	CRM_FULL_TESTS=1 $(MAKE) --no-print-directory test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

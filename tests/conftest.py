@@ -9,14 +9,22 @@ from tests.factories import BranchFactory, CorporateCustomerFactory, CustomerFac
 
 
 def pytest_collection_modifyitems(config, items):
-    """The upgrade tests (``upgrade``: a database of an old release migrated forward and back, minutes each) run
-    with ``make test-upgrade`` (CRM_UPGRADE_TESTS=1), before a release, rather than in every test run."""
-    if os.environ.get("CRM_UPGRADE_TESTS") == "1":
-        return
-    skip = pytest.mark.skip(reason="an upgrade test: make test-upgrade runs it")
+    """Two tiers run outside ``make test`` (which CI runs and keeps under 15 minutes), with ``make test-full``
+    (CRM_FULL_TESTS=1), before a release and after a change to what they cover:
+
+    - ``upgrade``: a database of an old release migrated forward and back (minutes each; also ``make test-upgrade``);
+    - ``full``: the demo's content (seed_demo's data, its first morning) and the fuzzers' walks as a head and as a
+      complaints officer (``make test`` walks as an RM and as an administrator)."""
+    full = os.environ.get("CRM_FULL_TESTS") == "1"
+    upgrade = full or os.environ.get("CRM_UPGRADE_TESTS") == "1"
+    skips = {
+        "upgrade": None if upgrade else pytest.mark.skip(reason="an upgrade test: make test-upgrade runs it"),
+        "full": None if full else pytest.mark.skip(reason="make test-full runs it"),
+    }
     for item in items:
-        if "upgrade" in item.keywords:
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if skip is not None and marker in item.keywords:
+                item.add_marker(skip)
 
 
 def reference_data() -> None:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests.browser.conftest import sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.full]  # make test-full
 KINDS = ("birthday", "maturity", "movement", "churn", "contact_policy")
 
 

@@ -17,7 +17,7 @@ from organisation.models import Branch
 from pool.models import PoolClaim, PoolKeeper
 from reminders.models import FollowUp
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.full]  # the demo's content: make test-full
 
 MORNING = datetime(2026, 6, 15, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 KINDS = (FollowUp.Kind.BIRTHDAY, FollowUp.Kind.MATURITY, FollowUp.Kind.CHURN_RISK, FollowUp.Kind.CONTACT_POLICY)

@@ -5,7 +5,7 @@ from django.utils import timezone, translation
 from complaints import rules
 from complaints.models import Complaint, ComplaintEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.full]  # the demo's content: make test-full
 
 
 def test_demo_complaints_cover_every_state_and_follow_the_rules(capsys):

@@ -8,7 +8,7 @@ from customers import validators
 from customers.models import AssetSnapshot, Customer, Holding
 from demo import customers as demo
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.full]  # the demo's content: make test-full
 
 
 def test_seeded_customers_are_realistic_valid_and_deterministic(capsys):

@@ -9,7 +9,7 @@ from django.utils import translation
 from organisation.models import Branch, Staff
 from tests.factories import BranchFactory, CustomerFactory, StaffFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.full]  # the demo's content: make test-full
 
 
 def counts():
