@@ -88,3 +88,13 @@ def sign_in(page, live_server, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)  # signed in: on the role's home page
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """A journey starts from an empty cache: the figures and pages another test of this process cached (for the
+    ids it used, which a journey's flushed-and-refilled tables may use again) are not shown to it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -138,7 +138,7 @@ SCOPES = [
 ]
 
 
-@pytest.mark.parametrize("period", ["7", "90"])
+@pytest.mark.parametrize("period", ["7", pytest.param("90", marks=pytest.mark.full)])  # 90 days: make test-full
 @pytest.mark.parametrize(("who", "where"), SCOPES)
 def test_every_drill_down_equals_its_headline(org, book, built, now, who, where, period):
     kwargs = {k: getattr(org, v).pk for k, v in where.items()}

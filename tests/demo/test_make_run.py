@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.full]  # make test-full
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = "就绪 / ready"
