@@ -47,6 +47,7 @@ SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.slow
+@pytest.mark.full  # make test-full
 @pytest.mark.parametrize("mode", ["rows", "one_line"])
 def test_a_400_mb_file_is_read_with_flat_memory(mode, tmp_path):
     path = tmp_path / "CUST_20261130.txt"
