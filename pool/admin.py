@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from crm_site.admin_input import AdminInputMixin
+from crm_site.admin_input import AdminInputMixin, ReadOnlyAdminMixin
 from crm_site.pagination import CappedPaginator
 
 from .models import PoolClaim, PoolKeeper, PoolRule, ReleaseRequest
@@ -26,7 +26,7 @@ class PoolKeeperAdmin(AdminInputMixin, admin.ModelAdmin):
 
 
 @admin.register(PoolClaim)
-class PoolClaimAdmin(AdminInputMixin, admin.ModelAdmin):
+class PoolClaimAdmin(ReadOnlyAdminMixin, AdminInputMixin, admin.ModelAdmin):
     """Read-only: every claim and assignment out of the pool, written by the pool's services."""
 
     list_display = ("claimed_at", "customer", "staff", "branch", "segment", "method", "actor")
@@ -38,21 +38,12 @@ class PoolClaimAdmin(AdminInputMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedPaginator
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # Release
 
 
 @admin.register(ReleaseRequest)
-class ReleaseRequestAdmin(AdminInputMixin, admin.ModelAdmin):
+class ReleaseRequestAdmin(ReadOnlyAdminMixin, AdminInputMixin, admin.ModelAdmin):
     """Read-only: proposals are made by the nightly rules or a branch head, and decided on the release page."""
 
     list_display = ("customer", "rm", "reason", "status", "proposed_on", "proposed_by", "decided_by", "decided_at")
@@ -63,12 +54,3 @@ class ReleaseRequestAdmin(AdminInputMixin, admin.ModelAdmin):
     date_hierarchy = "proposed_on"
     show_full_result_count = False
     paginator = CappedPaginator
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,20 +3,14 @@ services, so the sums and scopes are checked), and the effective-customer thresh
 
 from django.contrib import admin
 
+from crm_site.admin_input import ReadOnlyAdminMixin
 from dashboards.models import FigureSettings
 
 from .models import Attainment, Target, TargetPeriod
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(TargetPeriod)
