@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
+# Every tool runs through the venv's python, never through a script's #! line: a venv linked from elsewhere (.ci/run)
+# has scripts whose #! names the path it was installed through.
+LINT_IMPORTS := $(BIN)/python -c 'import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())'
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
@@ -35,8 +38,8 @@ run: $(STAMP) var
 	$(BIN)/python manage.py seed_demo --if-empty --no-logins $(SEED_ARGS)
 	@! (exec 3<>/dev/tcp/$(HOST)/$(PORT)) 2>/dev/null || { echo "$(HOST):$(PORT) is already in use: stop what listens there or pass PORT=..." >&2; exit 1; }
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
-	$(BIN)/celery -A crm_site worker --loglevel=WARNING --concurrency=2 >>var/worker.log 2>&1 & \
-	$(BIN)/celery -A crm_site beat --loglevel=WARNING --schedule=var/celerybeat-schedule >>var/beat.log 2>&1 & \
+	$(BIN)/python -m celery -A crm_site worker --loglevel=WARNING --concurrency=2 >>var/worker.log 2>&1 & \
+	$(BIN)/python -m celery -A crm_site beat --loglevel=WARNING --schedule=var/celerybeat-schedule >>var/beat.log 2>&1 & \
 	{ until (exec 3<>/dev/tcp/$(HOST)/$(PORT)) 2>/dev/null; do sleep 0.5; done; \
 	  echo ""; \
 	  $(BIN)/python manage.py seed_demo --show-logins; \
@@ -50,8 +53,8 @@ run: $(STAMP) var
 # Chromium and live server for the browser tests). PYTEST_WORKERS=0 runs everything in one process.
 # Skip the process-level tests locally with PYTEST_ARGS='-m "not slow"'.
 test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	$(BIN)/python -m ruff check .
+	$(LINT_IMPORTS)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The upgrade tests: a database of an old release, with demo data, migrated forward to this code and back
@@ -65,13 +68,13 @@ test-full: $(STAMP)
 	CRM_FULL_TESTS=1 $(MAKE) --no-print-directory test
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+	$(LINT_IMPORTS)
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format .
+	$(BIN)/python -m ruff check --fix .
+	$(BIN)/python -m ruff format .
 
 # Regenerates the translation catalogues (needs GNU gettext) and compiles them; the .mo files are committed.
 messages: $(STAMP)
