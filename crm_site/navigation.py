@@ -56,6 +56,7 @@ NAV_ITEMS = (
     NavItem("relationships:my-customers", _("My customers"), "person-lines-fill", "customers"),
     NavItem("customers:customer-list", _("Customer list"), "people", "customers"),
     NavItem("pool:pool-list", _("Customer pool"), "inboxes", "customers"),
+    NavItem("marketing:segment-list", _("Segments"), "collection", "customers"),
     NavItem("reminders:today", _("Today"), "sun", "work", direct_for=frozenset({R.RM})),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week", "work"),
     NavItem("worktasks:task-list", _("Tasks"), "list-check", "work"),
