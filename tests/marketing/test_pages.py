@@ -95,7 +95,9 @@ def test_signed_out_goes_to_sign_in(client, four):
 def test_the_owner_renames_shares_and_deletes(org, four, login):
     client = login(org.rm_west)
     segment = four["rm_private"]
-    response = client.post(f"{LIST}{segment.pk}/edit/", {"name": "衰退客户（重点）", "description": "月底前回访", "visibility": "shared"})
+    response = client.post(
+        f"{LIST}{segment.pk}/edit/", {"name": "衰退客户（重点）", "description": "月底前回访", "visibility": "shared"}
+    )
     assert response.status_code == 302
     segment.refresh_from_db()
     assert (segment.name, segment.description, segment.visibility) == ("衰退客户（重点）", "月底前回访", "shared")
@@ -117,7 +119,9 @@ def _save_button(html: str) -> str | None:
 def test_saved_from_the_list_it_opens_as_that_list(org, crowd, login):
     """The round trip: filter the customer list, save it, open the segment: the same customers, with a banner."""
     client = login(org.west_head)
-    filtered = client.get(client.post(CUSTOMERS, {"segment": wealth().pk, "lifecycle": "declining", "sort": "name"}).url)
+    filtered = client.get(
+        client.post(CUSTOMERS, {"segment": wealth().pk, "lifecycle": "declining", "sort": "name"}).url
+    )
     assert names_in(filtered.content.decode()) == {"甲财富衰退", "丁财富衰退"}
     save_url = _save_button(filtered.content.decode())
     assert save_url is not None

@@ -52,9 +52,7 @@ def test_a_shared_segment_counts_only_the_customers_its_reader_may_see(org, crow
     assert set(pks(segment_customers(segment, org.rm_west2))) == {crowd.west2_hit.pk}
 
 
-def test_the_count_is_exact_up_to_the_cap_and_capped_above_in_one_counting_query(
-    org, crowd, django_assert_num_queries
-):
+def test_the_count_is_exact_up_to_the_cap_and_capped_above_in_one_counting_query(org, crowd, django_assert_num_queries):
     segment = save(org.top_head, {"lifecycle": ["declining"]})  # 4 customers
     read = segment_filter(segment, org.top_head)
     exact = segment_count(segment, org.top_head, cap=4, read=read)
@@ -125,7 +123,12 @@ def test_the_filter_in_words_and_the_search_term_left_out(org, crowd):
         QueryDict(f"q=13800138000&segment={wealth().pk}&lifecycle=declining&aum_min=500000&sort=name&page=3&s=tok"),
         org.west_head,
     )
-    assert [str(c) for c in read.criteria] == ["客户层级：财富客户", "生命周期：衰退", "金融资产下限：500,000", "排序：姓名/名称"]
+    assert [str(c) for c in read.criteria] == [
+        "客户层级：财富客户",
+        "生命周期：衰退",
+        "金融资产下限：500,000",
+        "排序：姓名/名称",
+    ]
     assert "q" not in read.params and "s" not in read.params and "page" not in read.params
     assert read.search_term == "138****8000"
     assert read.params["lifecycle"] == ["declining"]
@@ -174,7 +177,9 @@ def test_who_may_save(org):
     assert not SavedSegment.objects.exists()
 
 
-@pytest.mark.parametrize(("who", "may"), [("rm_west", True), ("admin", True), ("west_head", False), ("rm_west2", False)])
+@pytest.mark.parametrize(
+    ("who", "may"), [("rm_west", True), ("admin", True), ("west_head", False), ("rm_west2", False)]
+)
 def test_only_the_owner_or_an_administrator_changes_or_deletes_a_segment(org, who, may):
     segment = save(org.rm_west, {"lifecycle": ["declining"]}, visibility="shared")
     actor = getattr(org, who).user
