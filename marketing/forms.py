@@ -10,20 +10,20 @@ from .models import DESCRIPTION_MAX, NAME_MAX, SavedSegment
 R = Staff.Role
 
 
-def shared_with_label(owner: Staff):
-    """Whom sharing reaches, in the owner's terms (docs/marketing.md, "Who sees a shared segment")."""
+def shared_with_label(owner: Staff) -> str:
+    """Whom sharing reaches, named by the owner's branch (docs/marketing.md, "Who sees a shared segment")."""
     if owner.role == R.ADMIN:
         return _("Shared with everyone in the bank")
     if owner.role == R.HEAD:
-        return _("Shared with everyone in my branch and the branches below it")
-    return _("Shared with the RMs of my outlet and the heads above it")
+        return _("Shared with everyone in %(branch)s and the branches below it") % {"branch": owner.branch.name}
+    return _("Shared with the RMs of %(branch)s and the heads above it") % {"branch": owner.branch.name}
 
 
 class SegmentForm(forms.Form):
     """Name, description and sharing of a segment (the filter itself comes from the customer list)."""
 
     name = forms.CharField(
-        label=_("Name"),
+        label=_("Segment name"),
         max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. Wealth customers, declining")}),
     )
