@@ -285,3 +285,39 @@ def test_the_count_fragment_and_the_list_opened_from_a_segment_are_pinned(org, c
         client.get(CUSTOMERS, filtered)
     with django_assert_num_queries(len(plain) + 1):  # + the segment the list was opened from (its banner)
         client.get(CUSTOMERS, {**filtered, "saved": segment.pk})
+
+
+# The benchmarked pages (bench/pages.py), whole requests as the test client counts them (the session's save
+# included: bench/pins.toml pins each two fewer).
+PINS = {
+    "segments (rm)": 9,
+    "segments (head)": 9,
+    "segment count (head)": 11,  # the segment, its tier, the head's branches, the count
+    "segment count (rm)": 10,  # the segment, the RM's secondary customers and kept pools, the count
+    "segment as a list (head)": 15,  # the customer list filtered alike (14), + the segment of the banner
+    "segment as a list (rm)": 12,
+    "segment save form (head)": 7,  # no query of its own: the filter names no record
+}
+
+
+def test_the_benchmarked_pages_are_pinned(org, crowd, login):
+    head = save(org.west_head, wealth_declining(), name="财富客户 衰退期", visibility="shared")
+    rm = save(org.rm_west, {"lifecycle": ["declining"], "sort": ["last_contacted_at"]}, name="衰退期客户 久未联系优先")
+    tier = wealth().pk
+    pages = {
+        "segments (rm)": (org.rm_west, LIST),
+        "segments (head)": (org.west_head, LIST),
+        "segment count (head)": (org.west_head, f"{LIST}{head.pk}/"),
+        "segment count (rm)": (org.rm_west, f"{LIST}{rm.pk}/"),
+        "segment as a list (head)": (org.west_head, f"{CUSTOMERS}?segment={tier}&lifecycle=declining&saved={head.pk}"),
+        "segment as a list (rm)": (org.rm_west, f"{CUSTOMERS}?lifecycle=declining&sort=last_contacted_at&saved={rm.pk}"),
+        "segment save form (head)": (org.west_head, f"{LIST}new/?lifecycle=declining"),
+    }
+    counts = {}
+    for name, (staff, url) in pages.items():
+        client = login(staff)
+        client.get(url)  # the session's first save
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200, name
+        counts[name] = len(ctx)
+    assert counts == PINS
