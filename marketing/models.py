@@ -21,7 +21,9 @@ class SavedSegment(models.Model):
 
     name = models.CharField(_("name"), max_length=NAME_MAX)
     description = models.TextField(_("description"), blank=True, **text_limits.bounded(DESCRIPTION_MAX))
-    owner = models.ForeignKey(Staff, verbose_name=_("saved by"), on_delete=models.PROTECT, related_name="saved_segments")
+    owner = models.ForeignKey(
+        Staff, verbose_name=_("saved by"), on_delete=models.PROTECT, related_name="saved_segments"
+    )
     visibility = models.CharField(
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
     )

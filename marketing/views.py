@@ -68,7 +68,8 @@ class SegmentCreateView(RoleRequiredMixin, View):
 
     def post(self, request):
         form = SegmentCreateForm(request.POST, owner=request.user.staff)
-        read = read_filter(QueryDict(request.POST.get("filter", "")), request.user)
+        posted = request.POST.get("filter", "")[: SegmentCreateForm.base_fields["filter"].max_length]
+        read = read_filter(QueryDict(posted), request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:

@@ -287,8 +287,8 @@ def test_the_count_fragment_and_the_list_opened_from_a_segment_are_pinned(org, c
         client.get(CUSTOMERS, {**filtered, "saved": segment.pk})
 
 
-# The benchmarked pages (bench/pages.py), whole requests as the test client counts them (the session's save
-# included: bench/pins.toml pins each two fewer).
+# The pages, whole requests as the test client counts them (the session's save included); those benchmarked
+# (bench/pages.py) are pinned two fewer in bench/pins.toml.
 PINS = {
     "segments (rm)": 9,
     "segments (head)": 9,
@@ -297,6 +297,8 @@ PINS = {
     "segment as a list (head)": 15,  # the customer list filtered alike (14), + the segment of the banner
     "segment as a list (rm)": 12,
     "segment save form (head)": 7,  # no query of its own: the filter names no record
+    "segment edit form": 8,  # the segment
+    "segment delete form": 8,
 }
 
 
@@ -310,8 +312,13 @@ def test_the_benchmarked_pages_are_pinned(org, crowd, login):
         "segment count (head)": (org.west_head, f"{LIST}{head.pk}/"),
         "segment count (rm)": (org.rm_west, f"{LIST}{rm.pk}/"),
         "segment as a list (head)": (org.west_head, f"{CUSTOMERS}?segment={tier}&lifecycle=declining&saved={head.pk}"),
-        "segment as a list (rm)": (org.rm_west, f"{CUSTOMERS}?lifecycle=declining&sort=last_contacted_at&saved={rm.pk}"),
+        "segment as a list (rm)": (
+            org.rm_west,
+            f"{CUSTOMERS}?lifecycle=declining&sort=last_contacted_at&saved={rm.pk}",
+        ),
         "segment save form (head)": (org.west_head, f"{LIST}new/?lifecycle=declining"),
+        "segment edit form": (org.rm_west, f"{LIST}{rm.pk}/edit/"),
+        "segment delete form": (org.rm_west, f"{LIST}{rm.pk}/delete/"),
     }
     counts = {}
     for name, (staff, url) in pages.items():
