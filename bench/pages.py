@@ -167,6 +167,44 @@ def _head_target_pk():
     return {"pk": target.pk} if target else None
 
 
+def _segment(username: str, name: str):
+    """A demo segment (demo/marketing.py), or None on a data set seeded before segments existed."""
+    model = _model("marketing.SavedSegment")
+    if model is None:
+        return None
+    return model.objects.filter(owner__user__username=username, name=name).first()
+
+
+# The demo's segments the bench opens: the sub-branch head's tier-and-lifecycle segment, the RM's lifecycle segment
+# in the order "longest without contact".
+HEAD_SEGMENT = (SUB_HEAD, "财富客户 衰退期")
+RM_SEGMENT = (RM, "衰退期客户 久未联系优先")
+
+
+def _segment_pk(which):
+    def kwargs():
+        segment = _segment(*which)
+        return {"pk": segment.pk} if segment else None
+
+    return kwargs
+
+
+def _segment_as_list(which):
+    """The customer list as "open as a list" redirects to it: the segment's filter as its owner reads it, and the
+    segment it was opened from (its banner). The page also takes ``kwargs=_segment_pk(which)``, which the list's URL
+    does without, so that it is reported missing on a data set without the segment."""
+
+    def query():
+        from marketing.segments import segment_filter
+
+        segment = _segment(*which)
+        if segment is None:
+            return {}
+        return {**{k: v[-1] for k, v in segment_filter(segment, _staff(which[0])).params.items()}, "saved": segment.pk}
+
+    return query
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The pages
 # --------------------------------------------------------------------------------------------------------------
@@ -259,6 +297,22 @@ PAGES: tuple[Page, ...] = (
     Page("task list (head)", SUB_HEAD, ("worktasks:task-list",)),
     Page("task page (rm)", RM, ("worktasks:task-detail",), kwargs=_rm_task_pk),
     Page("task create form", SUB_HEAD, ("worktasks:task-create",)),
+    # Segments (客群): the page (its counts come over htmx, one request per row: the segment's page below), a
+    # segment's page with its count (≤ 200 ms: a capped count over the reader's scope), and a segment opened as the
+    # customer list.
+    Page("segments (rm)", RM, ("marketing:segment-list",)),
+    Page("segments (head)", SUB_HEAD, ("marketing:segment-list",)),
+    Page(
+        "segment count (head)",
+        SUB_HEAD,
+        ("marketing:segment-detail",),
+        kwargs=_segment_pk(HEAD_SEGMENT),
+        kind="dashboard",
+    ),
+    Page("segment count (rm)", RM, ("marketing:segment-detail",), kwargs=_segment_pk(RM_SEGMENT), kind="dashboard"),
+    Page("segment as a list (head)", SUB_HEAD, LIST, _segment_pk(HEAD_SEGMENT), _segment_as_list(HEAD_SEGMENT)),
+    Page("segment as a list (rm)", RM, LIST, _segment_pk(RM_SEGMENT), _segment_as_list(RM_SEGMENT)),
+    Page("segment save form (head)", SUB_HEAD, ("marketing:segment-create",), query={"lifecycle": "declining"}),
     # Targets (指标)
     Page("targets view (head)", SUB_HEAD, ("targets:target-list",)),
     Page("targets view (rm)", RM, ("targets:my-targets",)),

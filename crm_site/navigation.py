@@ -12,6 +12,7 @@ from functools import cache
 from django.urls import resolve, reverse
 from django.utils.functional import Promise, SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from notifications.selectors import unread_notifications
 from organisation.access import EVERY_ROLE
@@ -56,6 +57,7 @@ NAV_ITEMS = (
     NavItem("relationships:my-customers", _("My customers"), "person-lines-fill", "customers"),
     NavItem("customers:customer-list", _("Customer list"), "people", "customers"),
     NavItem("pool:pool-list", _("Customer pool"), "inboxes", "customers"),
+    NavItem("marketing:segment-list", pgettext_lazy("marketing", "Segments"), "collection", "customers"),
     NavItem("reminders:today", _("Today"), "sun", "work", direct_for=frozenset({R.RM})),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week", "work"),
     NavItem("worktasks:task-list", _("Tasks"), "list-check", "work"),

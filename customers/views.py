@@ -41,6 +41,7 @@ class CustomerListView(RoleRequiredMixin, search.TokenSearchMixin, TemplateView)
         # An RM's whole list (in any order) says how it relates to My customers and the dashboard
         # (docs/customers.md, "Counts").
         counts = selectors.portfolio_counts(staff) if staff.role == Staff.Role.RM and not filters.narrows else None
+        kwargs.update(panels.list_panels(self.request, form, filters))  # what the apps above offer for the list
         return super().get_context_data(
             form=form, page_obj=page, can_export=staff.role in access.PORTFOLIO_ROLES, counts=counts, **kwargs
         )

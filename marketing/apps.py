@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class MarketingConfig(AppConfig):
     name = "marketing"
     verbose_name = _("Marketing")
+
+    def ready(self) -> None:
+        from . import panels  # noqa: F401 - the customer list's "save as a segment" button and segment banner

@@ -182,12 +182,17 @@ def records(org, book, settings, tmp_path):
     task = task_services.task_create(
         actor=org.west_head.user, title="回访", due_on=today + timedelta(days=3), customers=[book.west.pk]
     )
+    from marketing import services as segment_services
+
+    segment = segment_services.segment_create(
+        actor=org.west_head.user, name="衰退客户", params={"lifecycle": ["declining"]}, visibility="shared"
+    )
     period = target_services.period_of(kind="month", day=today)
     target = target_services.target_set(
         actor=org.west_head.user, period=period, metric="aum_growth", value=Decimal("100000"), branch=org.west
     )
     return {
-        "task": task, "line": task.lines.first(), "target": target,
+        "task": task, "line": task.lines.first(), "target": target, "segment": segment,
         "customer": book.west, "interaction": interaction, "request": request, "plan": plan, "handover": handover,
         "complaint": complaint, "attachment": complaint.attachments.get(), "follow_up": follow_up, "load": load,
         "running": running, "conflict": conflict, "rm": org.rm_west, "leaver": org.rm_west2,
@@ -222,6 +227,10 @@ ARGUMENTS = {
     "worktasks:task-cancel": [("task",)],
     "worktasks:line-complete": [("line",)],
     "targets:target-distribute": [("target",)],
+    "marketing:segment-detail": [("segment",)],
+    "marketing:segment-open": [("segment",)],
+    "marketing:segment-update": [("segment",)],
+    "marketing:segment-delete": [("segment",)],
 }
 # Query strings that open a page's other state (a form filled in, a drill-down with rows).
 EXTRA = [

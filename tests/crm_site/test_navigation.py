@@ -17,6 +17,7 @@ LABELS = {
     "relationships:my-customers": "我的客户",
     "customers:customer-list": "客户列表",
     "pool:pool-list": "客户池",
+    "marketing:segment-list": "客群",
     "reminders:today": "今日工作",
     "relationships:my-visits": "我的拜访",
     "worktasks:task-list": "任务",
@@ -39,14 +40,15 @@ LABELS = {
 BARS = {
     "rm_west": [
         "reminders:today",
-        ("客户", ["relationships:my-customers", "customers:customer-list", "pool:pool-list"]),
+        ("客户", ["relationships:my-customers", "customers:customer-list", "pool:pool-list",
+                  "marketing:segment-list"]),
         ("工作", ["relationships:my-visits", "worktasks:task-list", "complaints:complaint-list", "pool:release-list",
                   "relationships:reassignment-list"]),
         "dashboards:my-performance",
     ],
     "west_head": [
         "dashboards:dashboard",
-        ("客户", ["customers:customer-list", "pool:pool-list"]),
+        ("客户", ["customers:customer-list", "pool:pool-list", "marketing:segment-list"]),
         ("工作", ["reminders:today", "worktasks:task-list", "complaints:complaint-list", "relationships:approvals",
                   "pool:release-list", "relationships:reassignment-list", "relationships:handover-list"]),
         ("报表", ["complaints:statistics", "targets:target-list"]),
@@ -60,7 +62,7 @@ BARS = {
     ],
     "admin": [
         "dashboards:dashboard-hq",
-        ("客户", ["customers:customer-list", "pool:pool-list"]),
+        ("客户", ["customers:customer-list", "pool:pool-list", "marketing:segment-list"]),
         ("工作", ["reminders:today", "worktasks:task-list", "complaints:complaint-list", "relationships:approvals",
                   "pool:release-list", "relationships:reassignment-list", "relationships:handover-list"]),
         ("报表", ["dashboards:dashboard", "complaints:statistics", "targets:target-list"]),

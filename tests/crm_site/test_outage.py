@@ -162,7 +162,13 @@ def records(org, book, settings, tmp_path):
         source=Load.Source.INBOX,
         status=Load.Status.LOADED,
     )
+    from marketing.services import segment_create
+
+    segment = segment_create(
+        actor=org.west_head.user, name="衰退客户", params={"lifecycle": ["declining"]}, visibility="shared"
+    )
     return {
+        "segment": segment.pk,
         "customer": book.west.pk,
         "interaction": interaction.pk,
         "reassignment": request.pk,
@@ -186,6 +192,7 @@ ARGUMENTS = {
     "/staff/": "staff",
     "/performance/": "staff",
     "/feed/": "load",
+    "/marketing/segments/": "segment",
 }
 SKIPPED = {"logout", "set_language"}  # POST-only and changing the client's state; the sign-in is tested below
 
