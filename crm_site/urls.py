@@ -35,6 +35,7 @@ urlpatterns = [
     path("pool/", include("pool.urls")),
     path("feed/", include("feed.urls")),
     path("targets/", include("targets.urls")),
+    path("opportunities/", include("opportunities.urls")),
     path("admin/", admin.site.urls),
 ]
 
