@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site import text_limits
-from customers.models import Product
+from customers.models import Product, risk_rank
 from organisation.models import Branch, Staff
 
 MIN_AMOUNT = Decimal("0.01")
@@ -164,6 +164,18 @@ class Opportunity(models.Model):
     def what(self) -> str:
         """The product, or the kind of product when none was chosen."""
         return self.product.name if self.product_id else self.get_product_category_display()
+
+    @property
+    def suitability_issue(self) -> str:
+        """Why the product may not be sold to this customer as things stand (适当性: an investment product's risk
+        above an individual's tolerance, or no valid assessment), or "" (needs product and customer loaded). The sale
+        itself is checked in core banking; the opportunity says it early."""
+        product, customer = self.product, self.customer
+        if product is None or not product.is_investment or not customer.is_individual:
+            return ""
+        if not customer.risk_level or customer.risk_expired:
+            return "no_assessment"
+        return "above" if risk_rank(product.risk_level) > risk_rank(customer.risk_level) else ""
 
     def is_overdue_on(self, day) -> bool:
         return self.is_open and self.expected_on < day

@@ -182,12 +182,18 @@ def records(org, book, settings, tmp_path):
     task = task_services.task_create(
         actor=org.west_head.user, title="回访", due_on=today + timedelta(days=3), customers=[book.west.pk]
     )
+    from opportunities import services as opportunity_services
+
+    opportunity = opportunity_services.opportunity_create(
+        actor=org.rm_west.user, customer=book.west, amount=Decimal("200000"), expected_on=today + timedelta(days=9),
+        product_category="wealth", interaction=interaction,
+    )  # fmt: skip
     period = target_services.period_of(kind="month", day=today)
     target = target_services.target_set(
         actor=org.west_head.user, period=period, metric="aum_growth", value=Decimal("100000"), branch=org.west
     )
     return {
-        "task": task, "line": task.lines.first(), "target": target,
+        "task": task, "line": task.lines.first(), "target": target, "opportunity": opportunity,
         "customer": book.west, "interaction": interaction, "request": request, "plan": plan, "handover": handover,
         "complaint": complaint, "attachment": complaint.attachments.get(), "follow_up": follow_up, "load": load,
         "running": running, "conflict": conflict, "rm": org.rm_west, "leaver": org.rm_west2,
@@ -222,6 +228,7 @@ ARGUMENTS = {
     "worktasks:task-cancel": [("task",)],
     "worktasks:line-complete": [("line",)],
     "targets:target-distribute": [("target",)],
+    "opportunities:opportunity-detail": [("opportunity",)],
 }
 # Query strings that open a page's other state (a form filled in, a drill-down with rows).
 EXTRA = [
@@ -229,6 +236,8 @@ EXTRA = [
     "/dashboard/hq/?period=mtd",
     "/reassignments/new/?customer={customer}",
     "/handovers/new/?leaver={leaver}",
+    "/opportunities/new/?customer={customer}",
+    "/opportunities/new/?interaction={interaction}",
     "/no-such-page/",
 ]
 

@@ -22,6 +22,7 @@ CASES = [
     ("reassignments", "rm_west", "relationships:reassignment-list", None, "relationships:my-customers"),
     ("handovers", "west_head", "relationships:handover-list", None, "organisation:branch-tree"),
     ("loads", "admin", "feed:load-list", None, "feed:load-upload"),
+    ("opportunities", "rm_west", "opportunities:my-pipeline", None, "opportunities:opportunity-create"),
 ]
 
 

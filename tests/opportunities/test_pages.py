@@ -12,11 +12,11 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from customers.models import AccessLog
+from customers.models import AccessLog, Customer
 from opportunities.models import Opportunity
 from opportunities.services import opportunity_stage_set
 from relationships import services as rel_services
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, ProductFactory
 
 from .conftest import TODAY, open_one
 
@@ -274,3 +274,13 @@ def test_the_export_is_logged_and_holds_the_list(org, book, west, login):
     assert len(rows) == 1 + 5 and {r[1] for r in rows[1:]} == {"王西甲", "杭州测试科技有限公司", "李西乙"}
     log = AccessLog.objects.get(action="export")
     assert log.row_count == 5 and log.user == org.west_head.user
+
+
+def test_the_page_warns_of_a_product_above_the_customers_risk_tolerance(org, book, login, product):
+    risky = ProductFactory(code="FD-EQ-T", category="fund", risk_level="R4")
+    Customer.objects.filter(pk=book.west.pk).update(risk_level="C2", risk_expires_on=TODAY + timedelta(days=200))
+    cases = [(risky, "Product R4 above customer C2"), (product, None)]  # R2 for a C2 customer: suitable
+    for p, warning in cases:
+        o = open_one(org.rm_west.user, book.west, product=p)
+        html = login(org.rm_west).get(reverse("opportunities:opportunity-detail", args=[o.pk])).content.decode()
+        assert (warning in html) if warning else ('data-testid="suitability-warning"' not in html)

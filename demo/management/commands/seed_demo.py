@@ -12,6 +12,7 @@ from dashboards.figures import figures_rebuild
 from demo.complaints import seed_complaints
 from demo.customers import seed_customers
 from demo.first_morning import seed_first_morning
+from demo.opportunities import seed_opportunities
 from demo.organisation import (
     demo_data_present,
     demo_logins,
@@ -155,6 +156,12 @@ class Command(BaseCommand):
         tasks = seed_tasks(seed=seed)
         self.stdout.write(
             _("  tasks: %(count)s in %(seconds).1f s") % {"count": tasks, "seconds": time.monotonic() - step}
+        )
+        step = time.monotonic()
+        opportunities = seed_opportunities(seed=seed)
+        self.stdout.write(
+            _("  opportunities: %(opportunities)s (%(matched)s matched to a holding) in %(seconds).1f s")
+            % {**opportunities, "seconds": time.monotonic() - step}
         )
         if figure_days > 0:
             step = time.monotonic()
