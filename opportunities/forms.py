@@ -3,6 +3,7 @@ from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_site import text_limits
 from crm_site.widgets import LongSelect
@@ -36,7 +37,7 @@ class OpportunityForm(SubmissionKeyMixin, forms.Form):
     amount = _amount_field()
     expected_on = forms.DateField(label=_("Expected on"), **DATE)
     stage = forms.ChoiceField(label=_("Stage"), choices=[(s, Stage(s).label) for s in Opportunity.OPEN_STAGES])
-    note = text_limits.text_field(_("Note"), text_limits.NOTE, rows=3)
+    note = text_limits.text_field(pgettext_lazy("opportunity", "Note"), text_limits.NOTE, rows=3)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,13 +60,13 @@ class StageForm(forms.Form):
     lost_reason = forms.ChoiceField(
         label=_("Why it was lost"), required=False, choices=[("", "—"), *Opportunity.LostReason.choices]
     )
-    lost_note = forms.CharField(label=_("Details"), required=False, max_length=200)
+    lost_note = forms.CharField(label=pgettext_lazy("opportunity lost", "Details"), required=False, max_length=200)
 
 
 class EditForm(forms.Form):
     amount = _amount_field()
     expected_on = forms.DateField(label=_("Expected on"), **DATE)
-    note = text_limits.text_field(_("Note"), text_limits.NOTE, rows=2)
+    note = text_limits.text_field(pgettext_lazy("opportunity", "Note"), text_limits.NOTE, rows=2)
 
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -91,7 +92,7 @@ class PipelineFilterForm(forms.Form):
     stage = forms.ChoiceField(
         label=_("Stage"),
         required=False,
-        choices=[("open", _("Open")), *Stage.choices, ("all", _("All"))],
+        choices=[("open", pgettext_lazy("opportunity stage", "Open")), *Stage.choices, ("all", _("All"))],
     )
     month = MonthField(label=_("Expected month"), required=False)
     flag = forms.ChoiceField(
@@ -100,7 +101,7 @@ class PipelineFilterForm(forms.Form):
         choices=[("", _("Everything")), ("stale", _("Needing follow-up")), ("unmatched", _("Won, no holding found"))],
     )
     branch = forms.ModelChoiceField(
-        label=_("Outlet"), required=False, queryset=None, empty_label=_("All my branches"), widget=LongSelect
+        label=_("Branch"), required=False, queryset=None, empty_label=_("All my branches"), widget=LongSelect
     )
     rm = forms.ModelChoiceField(
         label=_("Owner"), required=False, queryset=None, empty_label=_("Everyone"), widget=LongSelect

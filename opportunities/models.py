@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_site import text_limits
 from customers.models import Product, risk_rank
@@ -196,7 +197,7 @@ class OpportunityEvent(models.Model):
     check's outcome. Append-only: written by the services (set-based for the moves and the checks)."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("opportunity event", "Created")
         STAGE = "stage", _("Stage changed")
         EDITED = "edited", _("Amount or date changed")
         OWNER = "owner", _("Owner changed")

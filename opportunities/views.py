@@ -260,10 +260,15 @@ class OpportunityDetailView(RoleRequiredMixin, View):
     template_name = "opportunities/opportunity_detail.html"
     allowed_roles = access.PORTFOLIO_ROLES
 
-    def render_page(self, request, opportunity, *, stage_form=None, edit_form=None, status=200):
-        staff = request.user.staff
+    @staticmethod
+    def allowed(request, opportunity) -> tuple[bool, bool]:
+        """Whether the page offers the stage change and the edit (the services decide again)."""
         can_change = selectors.may_change(request.user, opportunity)
-        can_stage = can_change and (opportunity.stage != Stage.WON or staff.role == Staff.Role.ADMIN)
+        can_stage = can_change and (opportunity.stage != Stage.WON or request.user.staff.role == Staff.Role.ADMIN)
+        return can_stage, can_change and opportunity.is_open
+
+    def render_page(self, request, opportunity, *, stage_form=None, edit_form=None, status=200):
+        can_stage, can_edit = self.allowed(request, opportunity)
         stage_form = stage_form or StageForm(initial={"won_on": timezone.localdate()})
         stage_form.fields["stage"].choices = [c for c in Stage.choices if c[0] != opportunity.stage]
         context = {
@@ -271,7 +276,7 @@ class OpportunityDetailView(RoleRequiredMixin, View):
             "customer": opportunity.customer,
             "events": list(selectors.opportunity_events(opportunity)[:50]),
             "can_stage": can_stage,
-            "can_edit": can_change and opportunity.is_open,
+            "can_edit": can_edit,
             "stage_form": stage_form,
             "edit_form": edit_form
             or EditForm(
@@ -283,6 +288,16 @@ class OpportunityDetailView(RoleRequiredMixin, View):
 
     def get(self, request, pk):
         return self.render_page(request, selectors.opportunity_get_visible(request.user, pk))
+
+    def refused(self, request, opportunity, *, stage_form=None, edit_form=None):
+        """The form again with its errors in place; or, when the page does not offer it (a won opportunity's stage to
+        an RM, a closed one's edit: a post from an old page), the refusal as a message."""
+        can_stage, can_edit = self.allowed(request, opportunity)
+        form = stage_form or edit_form
+        if (stage_form is not None and can_stage) or (edit_form is not None and can_edit):
+            return self.render_page(request, opportunity, stage_form=stage_form, edit_form=edit_form)
+        messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
+        return redirect("opportunities:opportunity-detail", pk=opportunity.pk)
 
     def post(self, request, pk):
         opportunity = selectors.opportunity_get_visible(request.user, pk)
@@ -301,7 +316,7 @@ class OpportunityDetailView(RoleRequiredMixin, View):
                 else:
                     messages.success(request, _("Stage changed to %(stage)s.") % {"stage": Stage(d["stage"]).label})
                     return redirect("opportunities:opportunity-detail", pk=pk)
-            return self.render_page(request, opportunity, stage_form=form)
+            return self.refused(request, opportunity, stage_form=form)
         if action == "edit":
             form = EditForm(request.POST)
             if form.is_valid():
@@ -316,6 +331,6 @@ class OpportunityDetailView(RoleRequiredMixin, View):
                 else:
                     messages.success(request, _("Opportunity saved."))
                     return redirect("opportunities:opportunity-detail", pk=pk)
-            return self.render_page(request, opportunity, edit_form=form)
+            return self.refused(request, opportunity, edit_form=form)
         messages.error(request, _("This action is not available here."))
         return redirect("opportunities:opportunity-detail", pk=pk)

@@ -241,6 +241,15 @@ def test_stage_change_and_edit_with_their_errors(org, west, login):
     html = client.get(url).content.decode()
     assert 'data-testid="stage-form"' not in html and 'data-testid="edit-form"' not in html  # closed for the RM
     assert "Waiting for the holding" in html
+    # Posted from an old page all the same: the refusal as a message, nothing changed.
+    html = client.post(url, {"action": "stage", "stage": "interest"}, follow=True).content.decode()
+    assert "only an administrator can change its stage" in html
+    html = client.post(
+        url, {"action": "edit", "amount": "1", "expected_on": o.expected_on}, follow=True
+    ).content.decode()
+    assert "Only an open opportunity can be edited" in html
+    o.refresh_from_db()
+    assert (o.stage, o.amount) == ("won", Decimal("500000"))
     assert 'data-testid="stage-form"' in login(org.admin).get(url).content.decode()  # an admin may reopen it
 
 
