@@ -134,23 +134,24 @@ class Opportunity(models.Model):
                 fields=["owner", "expected_on"],
                 condition=Q(stage__in=["lead", "interest", "proposal"]),
                 name="opportunity_owner_open_idx",
-            ),  # fmt: skip
-            # The branch pipeline: a subtree's open opportunities, summed by stage and expected month from the index
-            # alone (amount and date included), without the customer table.
+            ),
+            # The branch pipeline: a subtree's open opportunities, summed by stage and expected month, and counted
+            # stale, from the index alone (amount and dates included), without the customer table.
             models.Index(
                 fields=["branch", "stage"],
-                include=["amount", "expected_on"],
+                include=["amount", "expected_on", "stage_changed_at"],
                 condition=Q(stage__in=["lead", "interest", "proposal"]),
                 name="opportunity_branch_open_idx",
-            ),  # fmt: skip
+            ),
             # The whole bank's open pipeline by expected date (an administrator, the top branch's head).
             models.Index(
                 fields=["expected_on"],
                 condition=Q(stage__in=["lead", "interest", "proposal"]),
                 name="opportunity_open_due_idx",
-            ),  # fmt: skip
-            # Won ones: the reconciliation's pending rows, and the closed lists by day.
+            ),
+            # Won ones: the reconciliation's pending rows; the pipeline's count of the unmatched ones; the closed lists.
             models.Index(fields=["won_on"], condition=Q(match_status="pending"), name="opportunity_pending_idx"),
+            models.Index(fields=["branch"], condition=Q(match_status="unmatched"), name="opportunity_unmatched_idx"),
             models.Index(fields=["branch", "stage", "-stage_changed_at"], name="opportunity_branch_stage_idx"),
         ]
 

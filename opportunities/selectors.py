@@ -252,30 +252,49 @@ class StageTotal:
 
 @dataclass
 class PipelineSummary:
-    """The cards and the month table of a pipeline page, over its open opportunities."""
+    """The cards, the month table and the flags of a pipeline page, over its open opportunities (and its won ones
+    without a holding)."""
 
     stages: list[StageTotal]
     months: list[PipelineFigure]  # from this month on; earlier ones are in ``overdue``
     overdue: PipelineFigure
     count: int = 0
     amount: Decimal = field(default_factory=Decimal)
+    stale: int = 0  # open ones needing follow-up (``stale_q``)
+    unmatched: int = 0  # won ones no holding matched
 
 
-def pipeline_summary(base: QuerySet[Opportunity], *, today: date | None = None) -> PipelineSummary:
-    """Totals of the open opportunities of ``base`` per stage, and per expected month (those expected before this
-    month summed as one "overdue" row): one grouped query."""
+def pipeline_summary(
+    base: QuerySet[Opportunity], *, today: date | None = None, rules: OpportunityRules | None = None
+) -> PipelineSummary:
+    """Totals of the open opportunities of ``base`` per stage and per expected month (those expected before this
+    month summed as one "overdue" row), with how many of them are stale, in one grouped query over the open
+    opportunities' covering index; and how many won ones no holding matched, in one query over their partial index."""
     today = today or timezone.localdate()
-    figures = pipeline_figures(base.filter(stage__in=OPEN), by=("stage", "month"))
+    rules = rules or OpportunityRules.current()
+    rows = (
+        base.filter(stage__in=OPEN)
+        .order_by()
+        .annotate(_month=TruncMonth("expected_on"))
+        .values("stage", "_month")
+        # Counted on a column of the index (not the key, which it does not hold): an index-only scan.
+        .annotate(n=Count("expected_on"), total=Sum("amount"), stale=Count("expected_on", filter=stale_q(today, rules)))
+        .order_by("stage", "_month")
+    )
     this_month = today.replace(day=1)
     per_stage = {s: [0, Decimal(0)] for s in OPEN}
     per_month: dict[date, list] = {}
     overdue = [0, Decimal(0)]
-    for f in figures:
-        per_stage[f.stage][0] += f.count
-        per_stage[f.stage][1] += f.amount
-        bucket = overdue if f.month < this_month else per_month.setdefault(f.month, [0, Decimal(0)])
-        bucket[0] += f.count
-        bucket[1] += f.amount
+    stale = 0
+    for row in rows:
+        month = row["_month"].date() if isinstance(row["_month"], datetime) else row["_month"]
+        total = row["total"] or Decimal(0)
+        per_stage[row["stage"]][0] += row["n"]
+        per_stage[row["stage"]][1] += total
+        bucket = overdue if month < this_month else per_month.setdefault(month, [0, Decimal(0)])
+        bucket[0] += row["n"]
+        bucket[1] += total
+        stale += row["stale"]
     stages = [StageTotal(s, Stage(s).label, *per_stage[s]) for s in OPEN]
     return PipelineSummary(
         stages=stages,
@@ -283,16 +302,8 @@ def pipeline_summary(base: QuerySet[Opportunity], *, today: date | None = None) 
         overdue=PipelineFigure(count=overdue[0], amount=overdue[1]),
         count=sum(s.count for s in stages),
         amount=sum((s.amount for s in stages), Decimal(0)),
-    )
-
-
-def flag_counts(base: QuerySet[Opportunity], *, today: date | None = None, rules=None) -> dict[str, int]:
-    """How many of ``base`` the two flags would list (stale open ones, unmatched won ones): one query."""
-    today = today or timezone.localdate()
-    rules = rules or OpportunityRules.current()
-    return base.order_by().aggregate(
-        stale=Count("pk", filter=stale_q(today, rules)),
-        unmatched=Count("pk", filter=Q(match_status=Opportunity.Match.UNMATCHED)),
+        stale=stale,
+        unmatched=base.filter(match_status=Opportunity.Match.UNMATCHED).order_by().count(),
     )
 
 

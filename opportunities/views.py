@@ -76,8 +76,7 @@ class PipelineView(RoleRequiredMixin, TemplateView):
         return super().get_context_data(
             form=form,
             filters=filters,
-            summary=selectors.pipeline_summary(base),
-            flags=selectors.flag_counts(base, rules=rules),
+            summary=selectors.pipeline_summary(base, rules=rules),
             rules=rules,
             page_obj=page,
             mine=self.mine,
