@@ -27,6 +27,7 @@ DEMO_CODE = (
     "demo/worktasks.py",
     "demo/targets.py",
     "demo/marketing.py",
+    "demo/opportunities.py",
 )
 
 MARKER_DDL = """

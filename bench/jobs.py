@@ -22,6 +22,8 @@ EXPECTED = {
     "complaint escalation": r"complaint.*escalat|escalat.*complaint|complaints\.tasks\.\w*escalat",
     "pool release candidates": r"pool\.tasks\.release_candidates",
     "task due reminders": r"worktasks\.tasks\.task_due_reminders",
+    "opportunity reconciliation": r"opportunities\.tasks\.reconcile_won",
+    "stale opportunity reminders": r"opportunities\.tasks\.stale_reminders",
 }
 
 

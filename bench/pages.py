@@ -205,6 +205,26 @@ def _segment_as_list(which):
     return query
 
 
+def _rm_customer_query():
+    """The opportunity form for the RM's largest customer (as opened from the 360° page's "新建商机")."""
+    c = _rm_customer()
+    return {"customer": c.pk} if c else {}
+
+
+def _rm_opportunity_pk():
+    """The RM's open opportunity expected soonest (the demo gives one customer in 25 an opportunity)."""
+    model = _model("opportunities.Opportunity")
+    if model is None:
+        return None
+    pk = (
+        model.objects.filter(owner=_staff(RM), stage__in=["lead", "interest", "proposal"])
+        .order_by("expected_on", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return {"pk": pk} if pk else None
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The pages
 # --------------------------------------------------------------------------------------------------------------
@@ -317,6 +337,12 @@ PAGES: tuple[Page, ...] = (
     Page("targets view (head)", SUB_HEAD, ("targets:target-list",)),
     Page("targets view (rm)", RM, ("targets:my-targets",)),
     Page("target distribute form", SUB_HEAD, ("targets:target-distribute",), kwargs=_head_target_pk),
+    # Opportunities (商机): an RM's own, a sub-branch head's and the whole branch's pipeline, the form, one page
+    Page("my opportunities", RM, ("opportunities:my-pipeline",)),
+    Page("opportunities (head)", SUB_HEAD, ("opportunities:pipeline",)),
+    Page("opportunities (whole branch)", HEAD, ("opportunities:pipeline",)),
+    Page("opportunity form", RM, ("opportunities:opportunity-create",), query=_rm_customer_query),
+    Page("opportunity page", RM, ("opportunities:opportunity-detail",), kwargs=_rm_opportunity_pk),
     # The core-banking loads
     Page("data loads", ADMIN, ("feed:load-list",)),
     Page("data load report", ADMIN, ("feed:load-detail",), kwargs=_load_pk),

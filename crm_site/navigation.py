@@ -61,6 +61,8 @@ NAV_ITEMS = (
     NavItem("reminders:today", _("Today"), "sun", "work", direct_for=frozenset({R.RM})),
     NavItem("relationships:my-visits", _("My visits"), "calendar-week", "work"),
     NavItem("worktasks:task-list", _("Tasks"), "list-check", "work"),
+    NavItem("opportunities:my-pipeline", _("My opportunities"), "graph-up", "work"),
+    NavItem("opportunities:pipeline", _("Opportunities"), "graph-up", "work"),
     NavItem("complaints:complaint-list", _("Complaints"), "exclamation-octagon", "work", frozenset({R.OFFICER})),
     NavItem("relationships:approvals", _("Approvals"), "check2-square", "work"),
     NavItem("pool:release-list", _("Customer releases"), "box-arrow-in-down", "work"),

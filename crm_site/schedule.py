@@ -125,6 +125,22 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
         description="每日 07:30 提醒明天到期任务的执行人（每项任务只提醒一次）/ Tell the assignees of open tasks due tomorrow at 07:30, once per task",
     ),
     Entry(
+        name="opportunities: match won opportunities with holdings",
+        label=_("Match won opportunities with the holdings"),
+        task="opportunities.tasks.reconcile_won",
+        minute="5",
+        hour="7",
+        description="每日 07:05 将已成交商机与核心系统持仓核对，超期未匹配的标记为未匹配 / Match won opportunities with the holdings loaded from core banking at 07:05; flag those still unmatched",
+    ),
+    Entry(
+        name="opportunities: remind owners of stale opportunities",
+        label=_("Remind the owners of stale opportunities"),
+        task="opportunities.tasks.stale_reminders",
+        minute="35",
+        hour="7",
+        description="每日 07:35 提醒商机负责人跟进已过预计成交日或久未推进的商机（每人每天一条）/ Tell each owner of open opportunities past their expected date or not moved for long at 07:35, once a day",
+    ),
+    Entry(
         name="reminders: morning digest",
         label=_("Send the morning digest"),
         task="reminders.tasks.digest_dispatch",

@@ -36,6 +36,7 @@ urlpatterns = [
     path("feed/", include("feed.urls")),
     path("targets/", include("targets.urls")),
     path("marketing/", include("marketing.urls")),
+    path("opportunities/", include("opportunities.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -14,6 +14,14 @@ def notification_send(recipients, text: str, url: str = "") -> int:
     return len(rows)
 
 
+def notifications_send_each(messages) -> int:
+    """Tell each member of staff their own message: ``messages`` is (Staff or staff id, text, url) triples, written
+    in one INSERT (a job telling hundreds of people each their own count)."""
+    rows = [Notification(recipient_id=getattr(r, "pk", r), text=str(text)[:300], url=url) for r, text, url in messages]
+    Notification.objects.bulk_create(rows)
+    return len(rows)
+
+
 def notifications_mark_read(*, actor, ids=None) -> int:
     staff = access.actor_staff(actor)
     unread = Notification.objects.filter(recipient=staff, read_at__isnull=True)

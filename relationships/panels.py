@@ -23,6 +23,7 @@ def relationship_panel(request, customer) -> dict:
     actions = customer_actions(request.user, customer)
     return {
         **actions,
+        "interaction_links": interaction_links_for(request, customer),
         "rel": customer_relationship(request.user, customer),
         "secondary_choices": rms_visible_to(request.user) if actions.get("can_add_secondary") else [],
     }
@@ -44,6 +45,27 @@ approvals = PanelRegistry("relationships:approvals")
 # Providers: (request, customer) -> context. Reminders adds the actor's open follow-ups of the customer
 # (``follow_ups_to_close``), which the quick log offers to close with the contact.
 quick_log = PanelRegistry("relationships:quick-log")
+
+
+@dataclass(frozen=True)
+class InteractionLink:
+    """A link an app above offers beside each contact of the timeline and in the quick log's result: the page at
+    ``url`` takes the contact as ``?interaction=<id>`` (opportunities: "新建商机" from this contact)."""
+
+    label: str
+    url: str
+    icon: str = "plus-lg"
+
+
+# Providers: (request, customer) -> {a key of the app's own: InteractionLink}, or {} when the user may not follow it.
+interaction_links = PanelRegistry("relationships:interaction-links")
+
+
+def interaction_links_for(request, customer) -> list[InteractionLink]:
+    """The links every contact of ``customer`` offers to ``request.user``, from the apps above (no query of their
+    own: the providers decide from the user's role)."""
+    links = interaction_links.context(request, customer).values()
+    return [link for link in links if isinstance(link, InteractionLink)]
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,12 @@ class InteractionCreateView(RoleRequiredMixin, View):
                     message += " " + _("%(n)s follow-ups closed.") % {"n": closed}
                 if request.htmx:
                     interaction.editable = True  # its author, just now
-                    context = {"customer": customer, "interaction": interaction, "message": message}
+                    context = {
+                        "customer": customer,
+                        "interaction": interaction,
+                        "message": message,
+                        "interaction_links": panels.interaction_links_for(request, customer),
+                    }
                     return render(request, "relationships/partials/_quick_log_done.html", context)
                 messages.success(request, message)
                 return redirect("customers:customer-detail", pk=customer.pk)
@@ -223,7 +228,8 @@ class TimelineView(RoleRequiredMixin, View):
         customer = customer_get_visible(request.user, pk)
         page = selectors.customer_timeline(request.user, customer, page=request.GET.get("page", 1))
         template = self.fragment if request.htmx else self.template_name
-        return render(request, template, {"customer": customer, "timeline": page})
+        links = panels.interaction_links_for(request, customer)
+        return render(request, template, {"customer": customer, "timeline": page, "interaction_links": links})
 
 
 class RatingCreateView(RoleRequiredMixin, View):

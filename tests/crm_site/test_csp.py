@@ -187,12 +187,19 @@ def records(org, book, settings, tmp_path):
     segment = segment_services.segment_create(
         actor=org.west_head.user, name="衰退客户", params={"lifecycle": ["declining"]}, visibility="shared"
     )
+    from opportunities import services as opportunity_services
+
+    opportunity = opportunity_services.opportunity_create(
+        actor=org.rm_west.user, customer=book.west, amount=Decimal("200000"), expected_on=today + timedelta(days=9),
+        product_category="wealth", interaction=interaction,
+    )  # fmt: skip
     period = target_services.period_of(kind="month", day=today)
     target = target_services.target_set(
         actor=org.west_head.user, period=period, metric="aum_growth", value=Decimal("100000"), branch=org.west
     )
     return {
         "task": task, "line": task.lines.first(), "target": target, "segment": segment,
+        "opportunity": opportunity,
         "customer": book.west, "interaction": interaction, "request": request, "plan": plan, "handover": handover,
         "complaint": complaint, "attachment": complaint.attachments.get(), "follow_up": follow_up, "load": load,
         "running": running, "conflict": conflict, "rm": org.rm_west, "leaver": org.rm_west2,
@@ -231,6 +238,7 @@ ARGUMENTS = {
     "marketing:segment-open": [("segment",)],
     "marketing:segment-update": [("segment",)],
     "marketing:segment-delete": [("segment",)],
+    "opportunities:opportunity-detail": [("opportunity",)],
 }
 # Query strings that open a page's other state (a form filled in, a drill-down with rows).
 EXTRA = [
@@ -238,6 +246,8 @@ EXTRA = [
     "/dashboard/hq/?period=mtd",
     "/reassignments/new/?customer={customer}",
     "/handovers/new/?leaver={leaver}",
+    "/opportunities/new/?customer={customer}",
+    "/opportunities/new/?interaction={interaction}",
     "/no-such-page/",
 ]
 

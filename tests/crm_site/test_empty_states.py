@@ -23,6 +23,7 @@ CASES = [
     ("handovers", "west_head", "relationships:handover-list", None, "organisation:branch-tree"),
     ("loads", "admin", "feed:load-list", None, "feed:load-upload"),
     ("segments", "rm_west", "marketing:segment-list", None, "customers:customer-list"),
+    ("opportunities", "rm_west", "opportunities:my-pipeline", None, "opportunities:opportunity-create"),
 ]
 
 

@@ -61,7 +61,7 @@ NEW_APP_LABELS = {
 }
 NEW_APPS = (
     "organisation", "notifications", "reminders", "dashboards", "feed", "scheduling", "idempotency", "pool",
-    "worktasks", "targets",
+    "worktasks", "targets", "opportunities",
 )  # fmt: skip
 # The migrations added since the old head: the move (state-only, but for the content types and periodic tasks),
 # then the data feed's (customers' new fields and models, the asset snapshots partitioned by month, two jobs, and
@@ -98,6 +98,8 @@ NEW_MIGRATIONS = {
     ("dashboards", "0002_pool_figures"),
     ("dashboards", "0003_effective_customers_and_holdings_opened"),
     ("targets", "0001_initial"),
+    ("opportunities", "0001_opportunities"),
+    ("opportunities", "0002_schedule"),
 }
 # The models added since the old head: each gains a content type and Django's four default permissions.
 NEW_MODELS = {
@@ -118,6 +120,10 @@ NEW_MODELS = {
     ("targets", "targetperiod"),
     ("targets", "target"),
     ("targets", "attainment"),
+    ("opportunities", "opportunity"),
+    ("opportunities", "opportunityevent"),
+    ("opportunities", "opportunityrules"),
+    ("opportunities", "stalenotice"),
 }
 # The periodic tasks added since the old head (name: Celery task).
 NEW_TASKS = {
@@ -127,6 +133,8 @@ NEW_TASKS = {
     "scheduling: catch up missed daily jobs": "scheduling.tasks.catch_up",
     "pool: propose releases to the pool": "pool.tasks.release_candidates",
     "tasks: reminders of tasks due tomorrow": "worktasks.tasks.task_due_reminders",
+    "opportunities: match won opportunities with holdings": "opportunities.tasks.reconcile_won",
+    "opportunities: remind owners of stale opportunities": "opportunities.tasks.stale_reminders",
 }
 SNAPSHOTS = "customers_assetsnapshot"
 

@@ -29,6 +29,7 @@ from crm_site.celery import app
 from customers.models import Customer
 from feed import inbox
 from feed.models import Load
+from opportunities import services as opportunity_services
 from relationships import services
 from relationships.models import Interaction
 from reminders import services as reminder_services
@@ -167,8 +168,13 @@ def records(org, book, settings, tmp_path):
     segment = segment_create(
         actor=org.west_head.user, name="衰退客户", params={"lifecycle": ["declining"]}, visibility="shared"
     )
+    opportunity = opportunity_services.opportunity_create(
+        actor=org.rm_west.user, customer=book.west, amount="200000", expected_on=timezone.localdate(),
+        product_category="wealth",
+    )  # fmt: skip
     return {
         "segment": segment.pk,
+        "opportunity": opportunity.pk,
         "customer": book.west.pk,
         "interaction": interaction.pk,
         "reassignment": request.pk,
@@ -193,6 +199,7 @@ ARGUMENTS = {
     "/performance/": "staff",
     "/feed/": "load",
     "/marketing/segments/": "segment",
+    "/opportunities/": "opportunity",
 }
 SKIPPED = {"logout", "set_language"}  # POST-only and changing the client's state; the sign-in is tested below
 

@@ -13,6 +13,7 @@ from demo.complaints import seed_complaints
 from demo.customers import seed_customers
 from demo.first_morning import seed_first_morning
 from demo.marketing import seed_segments
+from demo.opportunities import seed_opportunities
 from demo.organisation import (
     demo_data_present,
     demo_logins,
@@ -161,6 +162,12 @@ class Command(BaseCommand):
         segments = seed_segments()
         self.stdout.write(
             _("  segments: %(count)s in %(seconds).1f s") % {"count": segments, "seconds": time.monotonic() - step}
+        )
+        step = time.monotonic()
+        opportunities = seed_opportunities(seed=seed)
+        self.stdout.write(
+            _("  opportunities: %(opportunities)s (%(matched)s matched to a holding) in %(seconds).1f s")
+            % {**opportunities, "seconds": time.monotonic() - step}
         )
         if figure_days > 0:
             step = time.monotonic()
