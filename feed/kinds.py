@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from consent.models import REFERENCE_MAX, REFERENCE_REQUIRED, ConsentEvent, ConsentRecord
+from consent.services import consents_apply_staged
 from crm_site.bulk import plain_indexes_rebuilt
 from crm_site.lunar import lunar_month_day
 from customers import masking, partitions, pii, validators
@@ -727,9 +729,52 @@ class TransactionLoader(KindLoader):
         self.report.changed = added + removed
 
 
+class ConsentLoader(KindLoader):
+    """CONS: marketing consent per customer and channel. Not a snapshot: a customer and channel absent from the file
+    keep what the CRM holds. The rows are checked here; the rules of applying them (already in force, older than
+    the CRM's, the history, the withdrawal signal) are consent's own (``consent.services.consents_apply_staged``)."""
+
+    written = (ConsentRecord, ConsentEvent)
+    kind = Kind.CONS
+    key_column = "cust_no"
+    columns = [("cust_no", "text"), ("channel", "text"), ("state", "text"), ("effective_on", "date"),
+               ("source", "text"), ("reference", "text"), ("customer_id", "bigint")]  # fmt: skip
+
+    def parse(self, line, get, fields):
+        cust_no = get.required(fields, "cust_no")
+        channel = contract.CONSENT_CHANNELS[_choice(get.required(fields, "channel").upper(), "channel",
+                                                    contract.CONSENT_CHANNELS)]  # fmt: skip
+        state = contract.CONSENT_STATES[
+            _choice(get.required(fields, "state").upper(), "state", contract.CONSENT_STATES)
+        ]
+        effective_on = _date(get.required(fields, "effective_on"), "effective_on")
+        if effective_on > self.day:
+            raise RowError("effective_on", "future")
+        source = contract.CONSENT_SOURCES[_choice(get(fields, "source").upper(), "source", contract.CONSENT_SOURCES)]
+        reference = _text(get(fields, "reference"), "reference", REFERENCE_MAX)
+        if source in REFERENCE_REQUIRED and not reference:
+            raise RowError("reference", "reference_required")
+        return (line, cust_no, channel, state, effective_on, source, reference, None)
+
+    def validate(self) -> None:
+        self.reject_duplicates("cust_no", "channel", column="cust_no")
+        self.resolve_customers()
+
+    def apply(self) -> None:
+        self.report.loaded = self.count()
+        result = consents_apply_staged(
+            table=self.stage.name, via=ConsentEvent.Via.FEED, reason=f"feed: {self.file_name}", now=self.now
+        )
+        self.report.changed = result.changed
+        self.report.notices["unchanged"] = {"count": result.unchanged, "sample": []}
+        self.report.notice("consent_older", result.older, result.older_sample)
+        self.report.notice("consent_withdrawn", result.withdrawn, [])
+
+
 LOADERS = {
     Kind.PROD: ProductLoader,
     Kind.CUST: CustomerLoader,
+    Kind.CONS: ConsentLoader,
     Kind.HOLD: HoldingLoader,
     Kind.BAL: BalanceLoader,
     Kind.TXN: TransactionLoader,
