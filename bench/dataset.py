@@ -26,6 +26,7 @@ DEMO_CODE = (
     "demo/recycle.py",
     "demo/worktasks.py",
     "demo/targets.py",
+    "demo/consent.py",
 )
 
 MARKER_DDL = """

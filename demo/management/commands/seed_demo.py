@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from dashboards.figures import figures_rebuild
 from demo.complaints import seed_complaints
+from demo.consent import seed_consent
 from demo.customers import seed_customers
 from demo.first_morning import seed_first_morning
 from demo.organisation import (
@@ -155,6 +156,15 @@ class Command(BaseCommand):
         tasks = seed_tasks(seed=seed)
         self.stdout.write(
             _("  tasks: %(count)s in %(seconds).1f s") % {"count": tasks, "seconds": time.monotonic() - step}
+        )
+        step = time.monotonic()
+        consents = seed_consent()
+        self.stdout.write(
+            _(
+                "  marketing consent: %(consents)s consents, %(withdrawn)s withdrawn, %(windows)s do-not-disturb "
+                "windows, in %(seconds).1f s"
+            )
+            % {**consents, "seconds": time.monotonic() - step}
         )
         if figure_days > 0:
             step = time.monotonic()
