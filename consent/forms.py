@@ -4,6 +4,7 @@ only; the rules are the services'."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_site import text_limits
 from idempotency.forms import SubmissionKeyMixin
@@ -18,7 +19,7 @@ REASON_ERRORS = text_limits.ERRORS
 class ConsentForm(forms.Form):
     """A change of one channel's consent: given or withdrawn, from when, how, and why."""
 
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    channel = forms.ChoiceField(label=pgettext_lazy("consent", "Channel"), choices=Channel.choices)
     state = forms.ChoiceField(label=_("Consent"), choices=State.choices, widget=forms.RadioSelect)
     effective_on = forms.DateField(
         label=_("Effective on"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"), initial=timezone.localdate
@@ -28,7 +29,7 @@ class ConsentForm(forms.Form):
         choices=[(value, label) for value, label in Source.choices if value != Source.CORE],
     )
     reference = forms.CharField(
-        label=_("Reference"),
+        label=pgettext_lazy("consent", "Reference"),
         required=False,
         max_length=REFERENCE_MAX,
         error_messages=REASON_ERRORS,
@@ -51,7 +52,7 @@ class DndWindowForm(SubmissionKeyMixin, forms.Form):
     time of day."""
 
     channel = forms.ChoiceField(
-        label=_("Channel"), required=False, choices=[("", _("Every channel")), *Channel.choices]
+        label=pgettext_lazy("consent", "Channel"), required=False, choices=[("", _("Every channel")), *Channel.choices]
     )
     start_date = forms.DateField(
         label=_("From (date)"), required=False, widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d")

@@ -59,12 +59,12 @@ class ConsentRecord(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="consents"
     )
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    channel = models.CharField(pgettext_lazy("consent", "channel"), max_length=10, choices=Channel.choices)
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     effective_on = models.DateField(_("effective on"))
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     reference = models.CharField(
-        _("reference"),
+        pgettext_lazy("consent", "reference"),
         max_length=REFERENCE_MAX,
         blank=True,
         help_text=_("The evidence: the form's serial number, the recording's number, the online agreement's id."),
@@ -127,7 +127,11 @@ class DndWindow(models.Model):
         "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="dnd_windows"
     )
     channel = models.CharField(
-        _("channel"), max_length=10, choices=Channel.choices, blank=True, help_text=_("Empty: every channel.")
+        pgettext_lazy("consent", "channel"),
+        max_length=10,
+        choices=Channel.choices,
+        blank=True,
+        help_text=_("Empty: every channel."),
     )
     start_date = models.DateField(_("from (date)"), null=True, blank=True)
     end_date = models.DateField(_("until (date)"), null=True, blank=True)
@@ -282,14 +286,14 @@ class ConsentEvent(models.Model):
         "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="consent_events"
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.CONSENT)
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    channel = models.CharField(pgettext_lazy("consent", "channel"), max_length=10, choices=Channel.choices, blank=True)
     state_before = models.CharField(
         _("state before"), max_length=10, choices=State.choices, blank=True, help_text=_("Empty: no record.")
     )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, blank=True)
     effective_on = models.DateField(_("effective on"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, blank=True)
-    reference = models.CharField(_("reference"), max_length=REFERENCE_MAX, blank=True)
+    reference = models.CharField(pgettext_lazy("consent", "reference"), max_length=REFERENCE_MAX, blank=True)
     window_detail = models.JSONField(_("window"), default=dict, blank=True)
     reason = models.CharField(_("reason"), max_length=REASON_MAX)
     actor = models.ForeignKey(
