@@ -10,7 +10,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -122,6 +122,23 @@ def _choice(value: str, column: str, allowed) -> str:
     if value not in allowed:
         raise RowError(column, "choice", value=value[:20], allowed="/".join(sorted(a for a in allowed if a)))
     return value
+
+
+def _code(value: str, column: str, codes: dict) -> str:
+    """The CRM's value of a contract code (case does not matter)."""
+    found = codes.get(value) or codes.get(value.upper())
+    if found is None:
+        _choice(value.upper(), column, codes)  # raises, with the allowed codes
+    return found
+
+
+@lru_cache(maxsize=100_000)
+def _date_cached(value: str) -> date | None:
+    """``_date`` of a value, cached (a file repeats its dates); None for a value that is not a date."""
+    try:
+        return _date(value, "")
+    except RowError:
+        return None
 
 
 @cache
@@ -740,19 +757,27 @@ class ConsentLoader(KindLoader):
     columns = [("cust_no", "text"), ("channel", "text"), ("state", "text"), ("effective_on", "date"),
                ("source", "text"), ("reference", "text"), ("customer_id", "bigint")]  # fmt: skip
 
+    FIELDS = ("cust_no", "channel", "state", "effective_on", "source", "reference")
+
     def parse(self, line, get, fields):
-        cust_no = get.required(fields, "cust_no")
-        channel = contract.CONSENT_CHANNELS[_choice(get.required(fields, "channel").upper(), "channel",
-                                                    contract.CONSENT_CHANNELS)]  # fmt: skip
-        state = contract.CONSENT_STATES[
-            _choice(get.required(fields, "state").upper(), "state", contract.CONSENT_STATES)
-        ]
-        effective_on = _date(get.required(fields, "effective_on"), "effective_on")
+        # A consent file has two rows per customer or so and few distinct values: the columns are found once per
+        # header, the codes by one lookup each, the dates through a cache.
+        if getattr(self, "_header", None) is not get.index:
+            self._header, self._at = get.index, tuple(get.index.get(name) for name in self.FIELDS)
+        cust_no, channel, state, day, source, reference = (fields[i].strip() if i is not None else "" for i in self._at)
+        for name, value in (("cust_no", cust_no), ("channel", channel), ("state", state), ("effective_on", day)):
+            if not value:
+                raise RowError(name, "required")
+        channel = _code(channel, "channel", contract.CONSENT_CHANNELS)
+        state = _code(state, "state", contract.CONSENT_STATES)
+        effective_on = _date_cached(day)
+        if effective_on is None:
+            raise RowError("effective_on", "date")
         if effective_on > self.day:
             raise RowError("effective_on", "future")
-        source = contract.CONSENT_SOURCES[_choice(get(fields, "source").upper(), "source", contract.CONSENT_SOURCES)]
-        reference = _text(get(fields, "reference"), "reference", REFERENCE_MAX)
-        if source in REFERENCE_REQUIRED and not reference:
+        source = _code(source, "source", contract.CONSENT_SOURCES)
+        reference = _text(reference, "reference", REFERENCE_MAX)
+        if not reference and source in REFERENCE_REQUIRED:
             raise RowError("reference", "reference_required")
         return (line, cust_no, channel, state, effective_on, source, reference, None)
 
