@@ -30,32 +30,39 @@ STAGE_COLUMNS = [("line", "bigint"), ("cust_no", "text"), ("customer_id", "bigin
 
 @dataclass(frozen=True)
 class Share:
-    """A share of the customers (``percent`` of them, picked by ``salt`` from the id) on a channel."""
+    """``percent`` of the customers on a channel, picked from the id by the hash ``key`` (``_customers``)."""
 
     channel: str
     percent: int
-    salt: int
+    key: int
     source: str
     prefix: str  # of the reference: the counter form's or the online agreement's number
 
 
+# Hash keys: distinct multipliers (xxHash's primes), so that the shares they pick are independent of each other; the
+# SMS and phone consents share one, as they share one counter form (the phone consenters are among the SMS ones).
+FORM, ONLINE, EMAIL, WITHDRAW_SMS, WITHDRAW_PHONE, BUSY, FESTIVAL = (
+    2654435761, 2246822519, 3266489917, 668265263, 374761393, 1181783497, 3144134277,
+)  # fmt: skip
 GIVEN = (
-    Share(Channel.SMS, 80, 0, Source.COUNTER, "GM"),
-    Share(Channel.PHONE, 70, 0, Source.COUNTER, "GM"),  # the same form as the SMS consent
-    Share(Channel.WECHAT, 30, 37, Source.ONLINE, "WX"),
-    Share(Channel.EMAIL, 5, 61, Source.ONLINE, "EM"),
+    Share(Channel.SMS, 80, FORM, Source.COUNTER, "GM"),
+    Share(Channel.PHONE, 70, FORM, Source.COUNTER, "GM"),
+    Share(Channel.WECHAT, 30, ONLINE, Source.ONLINE, "WX"),
+    Share(Channel.EMAIL, 5, EMAIL, Source.ONLINE, "EM"),
 )
-WITHDRAWN = ((Channel.SMS, 4, 13), (Channel.PHONE, 3, 29))  # channel, percent of those who gave it, salt
+# Withdrawn later: percent of those who gave it (an independent pick among them).
+WITHDRAWN = ((Channel.SMS, 4, WITHDRAW_SMS), (Channel.PHONE, 3, WITHDRAW_PHONE))
 BUSY_HOURS = 2  # percent of the customers: no calls on working days 09:00–18:00
 SPRING_FESTIVAL = 1  # percent: nothing at all in the week either side of the Spring Festival
 
 
 def _customers(*picks: tuple[int, int]) -> QuerySet[Customer]:
-    """The open customers in every one of the shares ``(percent, salt)``, each picked from the id by Knuth's
-    multiplicative hash reduced to 0…99: deterministic, and the same on PostgreSQL and SQLite."""
+    """The open customers in every one of the shares ``(percent, key)``: the id times ``key``, modulo a prime, reduced
+    to 0…99 — deterministic, independent for distinct keys, and the same on PostgreSQL and SQLite."""
     qs = Customer.objects.filter(closed_on__isnull=True)
-    for percent, salt in picks:
-        qs = qs.annotate(**{f"_h{salt}": (F("pk") * 2654435761 + salt) % 100}).filter(**{f"_h{salt}__lt": percent})
+    for percent, key in picks:
+        name = f"_h{key}"
+        qs = qs.annotate(**{name: F("pk") * key % 1000003 % 100}).filter(**{f"{name}__lt": percent})
     return qs
 
 
@@ -98,17 +105,17 @@ def seed_consent(*, today: date | None = None) -> dict:
     # The day they became customers (never after today).
     opened = Least(TruncDate("created_at", output_field=DateField()), Value(today, output_field=DateField()))
     for share in GIVEN:
-        qs = _customers((share.percent, share.salt))
+        qs = _customers((share.percent, share.key))
         _stage_insert(stage, _rows(qs, share.channel, State.GIVEN, opened, share.source, _reference(share.prefix)))
     stage.analyze()
     given = consents_apply_staged(table=STAGE, via=ConsentEvent.Via.SYSTEM, reason="开户时签署营销同意书")
     _empty(stage)
     days_ago = (100, 40, 7)
-    for channel, percent, salt in WITHDRAWN:
+    for channel, percent, key in WITHDRAWN:
         share = next(s for s in GIVEN if s.channel == channel)
         for k, ago in enumerate(days_ago):
             qs = (
-                _customers((share.percent, share.salt), (percent, salt))
+                _customers((share.percent, share.key), (percent, key))
                 .annotate(_third=(F("pk") % len(days_ago)))
                 .filter(_third=k)
             )
@@ -133,18 +140,18 @@ def _seed_windows(today: date) -> int:
         return 0
     festival = spring_festival_after(today)
     kinds = (
-        (BUSY_HOURS, 71, Channel.PHONE, None, None, WORKING_DAYS, time(9), time(18), "客户要求工作日上班时间勿打电话"),
-        (SPRING_FESTIVAL, 83, "", festival - timedelta(days=7), festival + timedelta(days=7), 127, None, None,
+        (BUSY_HOURS, BUSY, Channel.PHONE, None, None, WORKING_DAYS, time(9), time(18), "客户要求工作日上班时间勿打电话"),
+        (SPRING_FESTIVAL, FESTIVAL, "", festival - timedelta(days=7), festival + timedelta(days=7), 127, None, None,
          "客户要求春节前后勿扰"),
     )  # fmt: skip
     now = timezone.now()
     written = 0
     columns = ["customer", "channel", "start_date", "end_date", "weekdays", "start_time", "end_time", "reason",
                "created_at"]  # fmt: skip
-    for percent, salt, channel, start, end, weekdays, start_time, end_time, reason in kinds:
+    for percent, key, channel, start, end, weekdays, start_time, end_time, reason in kinds:
         window = DndWindow(channel=channel, start_date=start, end_date=end, weekdays=weekdays, start_time=start_time,
                            end_time=end_time)  # fmt: skip
-        rows = _customers((percent, salt)).annotate(
+        rows = _customers((percent, key)).annotate(
             _customer=F("pk"), _channel=Value(channel), _start=Value(start, output_field=DateField()),
             _end=Value(end, output_field=DateField()), _weekdays=Value(weekdays, output_field=IntegerField()),
             _from=Value(start_time, output_field=TimeField()), _until=Value(end_time, output_field=TimeField()), _reason=Value(reason), _at=Value(now),
