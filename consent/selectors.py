@@ -7,7 +7,7 @@ Two kinds of read:
   then one or two queries whatever the number of channels.
 - **The exclusion rules for campaigns** (``consent_given_q`` … ``marketing_excluded_q``): conditions on the
   Customer table (``Exists`` subqueries on an outer customer id), to filter or exclude any number of customers in
-  the campaign's own query — ``customers.filter(~marketing_excluded_q(Channel.SMS, at))`` or an INSERT … SELECT —
+  the campaign's own query — ``customers.filter(marketing_allowed_q(Channel.SMS, at))`` or an INSERT … SELECT —
   never a Python loop. They read the current rows only.
 """
 
@@ -82,13 +82,22 @@ def dnd_all_day_q(day: date, channel: str | None = None, *, customer_ref: str = 
     return Exists(_on_day(_windows(channel, customer_ref), day).filter(start_time__isnull=True))
 
 
-def marketing_excluded_q(channel: str, at: datetime, *, customer_ref: str = "pk") -> Q:
-    """Customers a campaign on ``channel`` must leave out at the moment ``at``: without consent in force that day,
-    or inside a do-not-disturb window then."""
+def marketing_allowed_q(channel: str, at: datetime, *, customer_ref: str = "pk") -> Q:
+    """Customers a campaign on ``channel`` may contact at the moment ``at``: consent in force that day, and no
+    do-not-disturb window then. The way to build a target list (``customers.filter(marketing_allowed_q(...))``):
+    PostgreSQL plans it as a semi-join on the consents and an anti-join on the windows, by index probes for a
+    branch's customers or hash joins for the whole bank."""
     on = timezone.localtime(at).date()
-    return Q(consent_missing_q(channel, on, customer_ref=customer_ref)) | Q(
+    return Q(consent_given_q(channel, on, customer_ref=customer_ref)) & ~Q(
         dnd_active_q(at, channel, customer_ref=customer_ref)
     )
+
+
+def marketing_excluded_q(channel: str, at: datetime, *, customer_ref: str = "pk") -> Q:
+    """Customers a campaign on ``channel`` must leave out at the moment ``at``: without consent in force that day,
+    or inside a do-not-disturb window then (the complement of ``marketing_allowed_q``: to mark or cancel rows
+    already chosen)."""
+    return ~marketing_allowed_q(channel, at, customer_ref=customer_ref)
 
 
 def customers_without_consent(customers: QuerySet, channel: str, on: date | None = None) -> QuerySet:
