@@ -40,6 +40,7 @@ FEED_BUDGET_S = {
     "cust_daily": 30,
     "bal": 30,
     "hold": 60,  # 1,800,000 holdings
+    "cons": 60,  # 1,800,000 consents (SMS, phone, WeChat), first load and daily
     "xlsx": 60,
     "chain": 300,
 }

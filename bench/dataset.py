@@ -28,6 +28,7 @@ DEMO_CODE = (
     "demo/targets.py",
     "demo/marketing.py",
     "demo/opportunities.py",
+    "demo/consent.py",
 )
 
 MARKER_DDL = """

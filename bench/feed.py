@@ -5,10 +5,11 @@ and the products of the PROD file), synthetic files of N customers (BENCH_FEED_R
 count) are written with ``feed.writer``, then loaded one by one, each in a subprocess of its own so that its peak
 memory is measured alone (``os.wait4`` returns the child's own resource usage):
 
-    day 1: PROD, CUST (first load of N customers), HOLD (1.8 × N), BAL (N), TXN, then the chain after the day's
-           load (feed.chain's steps, run one after another in a subprocess): every customer's first tier and stage
-    day 2: PROD, CUST (1 % of the rows changed), the same CUST again (nothing to do), HOLD, BAL, TXN,
-           then the chain again: the daily one, with its budget
+    day 1: PROD, CUST (first load of N customers), CONS (1.8 × N consents), HOLD (1.8 × N), BAL (N), TXN, then the
+           chain after the day's load (feed.chain's steps, run one after another in a subprocess): every customer's
+           first tier and stage
+    day 2: PROD, CUST (1 % of the rows changed), the same CUST again (nothing to do), CONS (0.1 % changed), HOLD,
+           BAL, TXN, then the chain again: the daily one, with its budget
     day 3: PROD, CUST as an uploaded workbook (XLSX, 100,000 rows at most: min(N, 100,000))
 
 and PostgreSQL's own COPY of the same rows (a TSV made beforehand) into an empty table of the same columns and
@@ -163,6 +164,26 @@ class Synth:
             amount = (200_000 + (k * 104729) % 2_000_000) * (-1 if k % 2 else 1)
             yield (self.cust_no(i), at, f"{amount}.00", ("柜面", "手机银行", "网上银行")[k % 3], "大额转账")
 
+    # Marketing consent: SMS for 4 customers in 5, phone for 7 in 10, WeChat for 3 in 10. Each customer's consent on
+    # a channel runs in cycles of CONSENT_CYCLE days, given for CONSENT_GIVEN of them (at the counter) and withdrawn
+    # for the rest (a recorded call), each customer at their own phase: about 10 % withdrawn on any day, and 0.1 %
+    # of the rows changing from one day to the next (a realistic daily delta).
+    CONSENT_CHANNELS = (("SMS", 800, 0), ("PHONE", 700, 11), ("WECHAT", 300, 23))
+    CONSENT_CYCLE, CONSENT_GIVEN = 2000, 1800
+
+    def cons(self, i: int, day: date):
+        for channel, share, salt in self.CONSENT_CHANNELS:
+            if (i * 2654435761 + salt) % 1000 >= share:
+                continue
+            phase = (i * 7919 + salt) % self.CONSENT_CYCLE
+            t = day.toordinal() + phase
+            start, position = t - t % self.CONSENT_CYCLE - phase, t % self.CONSENT_CYCLE
+            if position < self.CONSENT_GIVEN:
+                yield (self.cust_no(i), channel, "Y", f"{date.fromordinal(start):%Y%m%d}", "COUNTER", f"GM{i}")
+            else:
+                since = date.fromordinal(start + self.CONSENT_GIVEN)
+                yield (self.cust_no(i), channel, "N", f"{since:%Y%m%d}", "RECORDING", f"REC{i}-{since:%Y%m%d}")
+
     def prod(self):
         for code, name, category, risk, _term in self.products:
             yield (code, name, category, risk)
@@ -178,12 +199,15 @@ def _luhn(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def write_day(synth: Synth, directory: Path, n: int, day: date, kinds=("PROD", "CUST", "HOLD", "BAL", "TXN")) -> dict:
+def write_day(
+    synth: Synth, directory: Path, n: int, day: date, kinds=("PROD", "CUST", "CONS", "HOLD", "BAL", "TXN")
+) -> dict:
     from feed.writer import write_extract
 
     rows = {
         "PROD": lambda: synth.prod(),
         "CUST": lambda: (synth.cust(i, day) for i in range(n)),
+        "CONS": lambda: (c for i in range(n) for c in synth.cons(i, day)),
         "HOLD": lambda: (h for i in range(n) for h in synth.holdings(i, day)),
         "BAL": lambda: ((synth.cust_no(i), synth.aum(i, day)) for i in range(n)),
         "TXN": lambda: synth.txn(n, day),
@@ -320,7 +344,7 @@ def _budget_row(name: str, budget_key: str | None, rows: int, run: dict, load: d
     if budget is not None:
         row["budget"] = budget
         # The budgets are for a bank of 1,000,000 customers (1,800,000 holdings); the upload's for 100,000 rows.
-        row["budget_rows"] = {"xlsx": FEED_XLSX_ROWS, "hold": 1_800_000}.get(budget_key, 1_000_000)
+        row["budget_rows"] = {"xlsx": FEED_XLSX_ROWS, "hold": 1_800_000, "cons": 1_800_000}.get(budget_key, 1_000_000)
     row["rss_budget_mb"] = FEED_RSS_BUDGET_MB
     if copy:
         row["copy_rows_per_s"] = copy["rows_per_s"]
@@ -411,6 +435,8 @@ def measure_feed(scale, env: dict, *, out, log=print) -> None:
 
     load(f"feed: PROD of day 1 ({len(synth.products)} products)", _fresh(paths[d1]["PROD"]), "PROD", None)
     load(f"feed: CUST first load, {n:,} customers", _fresh(paths[d1]["CUST"]), "CUST", "cust_first")
+    load(f"feed: CONS first load, {_rows(paths[d1]['CONS']):,} consents", _fresh(paths[d1]["CONS"]), "CONS",
+         "cons")  # fmt: skip
     load(f"feed: HOLD first load, {_rows(paths[d1]['HOLD']):,} holdings", _fresh(paths[d1]["HOLD"]), "HOLD",
          "hold")  # fmt: skip
     load(f"feed: BAL first day, {n:,} balances", _fresh(paths[d1]["BAL"]), "BAL", "bal")
@@ -422,6 +448,8 @@ def measure_feed(scale, env: dict, *, out, log=print) -> None:
     cust2 = _fresh(paths[d2]["CUST"])
     load(f"feed: CUST daily, {n:,} rows, 1 % changed", cust2, "CUST", "cust_daily")
     load("feed: the same CUST file again (already loaded)", _fresh(paths[d2]["CUST"]), "CUST", "noop")
+    load(f"feed: CONS daily, {_rows(paths[d2]['CONS']):,} consents, 0.1 % changed", _fresh(paths[d2]["CONS"]), "CONS",
+         "cons")  # fmt: skip
     load(f"feed: HOLD daily, {_rows(paths[d2]['HOLD']):,} holdings", _fresh(paths[d2]["HOLD"]), "HOLD", "hold")
     load(f"feed: BAL daily, {n:,} balances", _fresh(paths[d2]["BAL"]), "BAL", "bal")
     load("feed: TXN of day 2", _fresh(paths[d2]["TXN"]), "TXN", None)

@@ -269,6 +269,10 @@ PAGES: tuple[Page, ...] = (
     Page("customer 360", RM, ("customers:customer-detail",), kwargs=_customer_pk),
     Page("customer 360 (head)", SUB_HEAD, ("customers:customer-detail",), kwargs=_head_customer_pk),
     Page("customer timeline", RM, ("relationships:customer-timeline",), kwargs=_customer_pk),
+    # Marketing consent (营销同意) of the RM's sample customer: the consent page, its history, the new-window form.
+    Page("consent page", RM, ("consent:consent-edit",), kwargs=_customer_pk),
+    Page("consent history", RM, ("consent:consent-history",), kwargs=_customer_pk),
+    Page("do-not-disturb window form", RM, ("consent:dnd-create",), kwargs=_customer_pk),
     # Work
     Page("today", RM, ("reminders:today",)),
     Page("today (head)", SUB_HEAD, ("reminders:today",)),

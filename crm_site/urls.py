@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("relationships.urls")),
     path("", include("worktasks.urls")),
     path("customers/", include("customers.urls")),
+    path("customers/", include("consent.urls")),
     path("complaints/", include("complaints.urls")),
     path("pool/", include("pool.urls")),
     path("feed/", include("feed.urls")),

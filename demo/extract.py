@@ -1,5 +1,5 @@
-"""A day's core-banking extracts written from the demo data (``manage.py demo_extract``): PROD, CUST, HOLD, BAL
-and TXN as the bank would send them (docs/feed.md), so that a load can be watched end to end on the demo.
+"""A day's core-banking extracts written from the demo data (``manage.py demo_extract``): PROD, CUST, CONS, HOLD,
+BAL and TXN as the bank would send them (docs/feed.md), so that a load can be watched end to end on the demo.
 
 The files carry the demo's own customers, products and holdings, full identifiers included (the bank's own data
 going back in), and by default a few deliberately bad rows, each wrong in one way, for the load report to show.
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from consent.models import ConsentRecord, Source, State
 from customers.models import Customer, Holding, Product
 from demo import customers as demo_customers
 from feed import contract
@@ -60,7 +61,7 @@ def aum_on(customer_id: int, aum: Decimal, day: date) -> Decimal:
 
 
 def extract_write(*, business_date: date, directory: Path, bad: bool = True) -> dict[str, dict]:
-    """Write the day's five files (in load order) into ``directory``; {kind: {"path", "rows"}}."""
+    """Write the day's six files (in load order) into ``directory``; {kind: {"path", "rows"}}."""
     directory = Path(directory)
     written = {}
     for kind in ORDER:
@@ -193,6 +194,38 @@ def _bad_customers(first: dict | None, branches: dict, staff: dict):
         yield other  # an ID number already held by another customer number
 
 
+CONSENT_STATES = {value: code for code, value in contract.CONSENT_STATES.items()}  # given → "Y"
+
+
+def _cons_rows(day: date, bad: bool):
+    """The consent register as core banking holds it: every customer's consent per channel as the demo has it
+    (a load of it changes nothing), and the bad rows: a customer number nobody has, a channel the contract does not
+    know, a date after the business date, a recording without its number."""
+    records = (
+        ConsentRecord.objects.select_related("customer")
+        .only("channel", "state", "effective_on", "source", "reference", "customer__customer_no")
+        .order_by("customer_id", "channel")
+    )
+    first = None
+    for record in records.iterator(chunk_size=CHUNK):
+        row = {
+            "cust_no": record.customer.customer_no,
+            "channel": record.channel.upper(),
+            "state": CONSENT_STATES[record.state],
+            "effective_on": min(record.effective_on, day),
+            "source": "" if record.source == Source.CORE else record.source.upper(),
+            "reference": record.reference,
+        }
+        first = first or row
+        yield row
+    if bad and first is not None:
+        yield {**first, "cust_no": f"{BAD_PREFIX}{5:011d}"}
+        yield {**first, "channel": "FAX"}
+        yield {**first, "channel": "VISIT", "effective_on": day + timedelta(days=1)}
+        yield {**first, "channel": "PHONE", "state": CONSENT_STATES[State.WITHDRAWN], "source": "RECORDING",
+               "reference": ""}  # fmt: skip
+
+
 def _hold_rows(day: date, bad: bool):
     holdings = (
         Holding.objects.filter(closed_on=None)
@@ -264,4 +297,5 @@ def _txn_rows(day: date, bad: bool):
         }
 
 
-_ROWS = {Kind.PROD: _prod_rows, Kind.CUST: _cust_rows, Kind.HOLD: _hold_rows, Kind.BAL: _bal_rows, Kind.TXN: _txn_rows}
+_ROWS = {Kind.PROD: _prod_rows, Kind.CUST: _cust_rows, Kind.CONS: _cons_rows, Kind.HOLD: _hold_rows, Kind.BAL: _bal_rows,
+         Kind.TXN: _txn_rows}  # fmt: skip

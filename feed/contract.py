@@ -5,10 +5,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from consent.models import Channel, Source, State
+
 from .models import Kind
 
 # CUST_20261130.txt, with its control file CUST_20261130.txt.ok holding "rows|sha256".
-FILE_NAME_RE = re.compile(r"^(?P<kind>CUST|PROD|HOLD|BAL|TXN)_(?P<date>\d{8})\.txt$")
+FILE_NAME_RE = re.compile(r"^(?P<kind>CUST|CONS|PROD|HOLD|BAL|TXN)_(?P<date>\d{8})\.txt$")
 CONTROL_SUFFIX = ".ok"
 DELIMITER = "|"
 
@@ -40,6 +42,14 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("legal_rep"),
         Column("industry"),
         Column("status"),
+    ),
+    Kind.CONS: (
+        Column("cust_no", True),
+        Column("channel", True),
+        Column("state", True),
+        Column("effective_on", True),
+        Column("source"),
+        Column("reference"),
     ),
     Kind.PROD: (
         Column("product_code", True),
@@ -80,6 +90,11 @@ CUSTOMER_STATUSES = {"", "N", "X"}
 RISK_LEVELS = {"C1", "C2", "C3", "C4", "C5"}
 PRODUCT_KINDS = {"deposit", "time_deposit", "wealth", "fund", "insurance", "loan"}
 PRODUCT_RISKS = {"R1", "R2", "R3", "R4", "R5"}
+# Codes of the CONS file: the channels and sources are the CRM's own (consent.models), in capitals; the state is
+# Y (given) or N (withdrawn). A row without a source was recorded by the core system itself.
+CONSENT_CHANNELS = {value.upper(): value for value in Channel.values}
+CONSENT_STATES = {"Y": State.GIVEN.value, "N": State.WITHDRAWN.value}
+CONSENT_SOURCES = {"": Source.CORE.value, **{value.upper(): value for value in Source.values}}
 
 
 def column_names(kind: str) -> list[str]:

@@ -10,13 +10,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from consent.models import REFERENCE_MAX, REFERENCE_REQUIRED, ConsentEvent, ConsentRecord
+from consent.services import consents_apply_staged
 from crm_site.bulk import plain_indexes_rebuilt
 from crm_site.lunar import lunar_month_day
 from customers import masking, partitions, pii, validators
@@ -120,6 +122,23 @@ def _choice(value: str, column: str, allowed) -> str:
     if value not in allowed:
         raise RowError(column, "choice", value=value[:20], allowed="/".join(sorted(a for a in allowed if a)))
     return value
+
+
+def _code(value: str, column: str, codes: dict) -> str:
+    """The CRM's value of a contract code (case does not matter)."""
+    found = codes.get(value) or codes.get(value.upper())
+    if found is None:
+        _choice(value.upper(), column, codes)  # raises, with the allowed codes
+    return found
+
+
+@lru_cache(maxsize=100_000)
+def _date_cached(value: str) -> date | None:
+    """``_date`` of a value, cached (a file repeats its dates); None for a value that is not a date."""
+    try:
+        return _date(value, "")
+    except RowError:
+        return None
 
 
 @cache
@@ -727,9 +746,60 @@ class TransactionLoader(KindLoader):
         self.report.changed = added + removed
 
 
+class ConsentLoader(KindLoader):
+    """CONS: marketing consent per customer and channel. Not a snapshot: a customer and channel absent from the file
+    keep what the CRM holds. The rows are checked here; the rules of applying them (already in force, older than
+    the CRM's, the history, the withdrawal signal) are consent's own (``consent.services.consents_apply_staged``)."""
+
+    written = (ConsentRecord, ConsentEvent)
+    kind = Kind.CONS
+    key_column = "cust_no"
+    columns = [("cust_no", "text"), ("channel", "text"), ("state", "text"), ("effective_on", "date"),
+               ("source", "text"), ("reference", "text"), ("customer_id", "bigint")]  # fmt: skip
+
+    FIELDS = ("cust_no", "channel", "state", "effective_on", "source", "reference")
+
+    def parse(self, line, get, fields):
+        # A consent file has two rows per customer or so and few distinct values: the columns are found once per
+        # header, the codes by one lookup each, the dates through a cache.
+        if getattr(self, "_header", None) is not get.index:
+            self._header, self._at = get.index, tuple(get.index.get(name) for name in self.FIELDS)
+        cust_no, channel, state, day, source, reference = (fields[i].strip() if i is not None else "" for i in self._at)
+        for name, value in (("cust_no", cust_no), ("channel", channel), ("state", state), ("effective_on", day)):
+            if not value:
+                raise RowError(name, "required")
+        channel = _code(channel, "channel", contract.CONSENT_CHANNELS)
+        state = _code(state, "state", contract.CONSENT_STATES)
+        effective_on = _date_cached(day)
+        if effective_on is None:
+            raise RowError("effective_on", "date")
+        if effective_on > self.day:
+            raise RowError("effective_on", "future")
+        source = _code(source, "source", contract.CONSENT_SOURCES)
+        reference = _text(reference, "reference", REFERENCE_MAX)
+        if not reference and source in REFERENCE_REQUIRED:
+            raise RowError("reference", "reference_required")
+        return (line, cust_no, channel, state, effective_on, source, reference, None)
+
+    def validate(self) -> None:
+        self.reject_duplicates("cust_no", "channel", column="cust_no")
+        self.resolve_customers()
+
+    def apply(self) -> None:
+        self.report.loaded = self.count()
+        result = consents_apply_staged(
+            table=self.stage.name, via=ConsentEvent.Via.FEED, reason=f"feed: {self.file_name}", now=self.now
+        )
+        self.report.changed = result.changed
+        self.report.notices["unchanged"] = {"count": result.unchanged, "sample": []}
+        self.report.notice("consent_older", result.older, result.older_sample)
+        self.report.notice("consent_withdrawn", result.withdrawn, [])
+
+
 LOADERS = {
     Kind.PROD: ProductLoader,
     Kind.CUST: CustomerLoader,
+    Kind.CONS: ConsentLoader,
     Kind.HOLD: HoldingLoader,
     Kind.BAL: BalanceLoader,
     Kind.TXN: TransactionLoader,

@@ -4,8 +4,8 @@
    claim: a row in ``Load`` with status "running" or "loaded" for the same kind, date and content exists at most
    once (a unique constraint), so two loaders started at once never load the same file twice, and a file loaded
    before is a no-op that says so.
-2. A date's files load in order (PROD → CUST → HOLD → BAL → TXN): a file whose predecessors of the same date are
-   not loaded yet waits (status "waiting"); the inbox sweep takes it up again.
+2. A date's files load in order (PROD → CUST → CONS → HOLD → BAL → TXN; CONS and TXN are optional): a file whose
+   predecessors of the same date are not loaded yet waits (status "waiting"); the inbox sweep takes it up again.
 3. Inside one transaction: rows are streamed from the file, checked one by one, and COPYed in batches into a
    temporary staging table; checks across the file and against the database run in SQL; the rest is applied in a
    few set-based statements. A structural error anywhere (control total, checksum, encoding, header, truncation)
@@ -28,7 +28,7 @@ from organisation.access import SYSTEM, history_user
 from . import chain, contract, progress
 from .kinds import LOADERS, MAX_ERRORS, Getter, Report, RowError, content_date_check
 from .messages import Structural, render
-from .models import ORDER, Kind, Load, LoadError
+from .models import OPTIONAL, ORDER, Kind, Load, LoadError
 from .reader import Source, file_sha256
 from .stage import copy_text, execute, is_pg, table
 
@@ -415,9 +415,9 @@ def _mark_replaced(load: Load) -> None:
 
 
 def missing_predecessors(kind: str, day: date) -> list[str]:
-    """The kinds before ``kind`` in the date's order that have not loaded for ``day`` (TXN is optional, and
-    last)."""
-    before = [k for k in ORDER[: ORDER.index(kind)] if k != Kind.TXN]
+    """The kinds before ``kind`` in the date's order that have not loaded for ``day`` (CONS and TXN are optional:
+    nothing waits for them)."""
+    before = [k for k in ORDER[: ORDER.index(kind)] if k not in OPTIONAL]
     if not before:
         return []
     loaded = set(

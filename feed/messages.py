@@ -57,6 +57,7 @@ ROW = {
     "maturity_before_open": _("The holding matures before it was opened."),
     "future": _("Later than the business date."),
     "txn_day": _("The transaction is not of the business date."),
+    "reference_required": _("A consent from a phone recording needs the recording's number."),
     "duplicate": _("The key appears more than once in the file (lines %(lines)s): none of them is loaded."),
     "id_conflict": _(
         "This ID number already belongs to customer %(other)s: not merged. An administrator must resolve it."
@@ -78,6 +79,11 @@ NOTICES = {
     "waiting": _("Waiting for the earlier files of the same date: %(files)s."),
     "duplicate": _("This file was loaded before (load #%(load)s, %(at)s): nothing to do."),
     "closed_holdings": _("Holdings absent from this snapshot were closed on the business date."),
+    "consent_older": _(
+        "The CRM holds a later change of consent for these customers and channels (a withdrawal wins a tie): the "
+        "file's rows were not applied. Tell the core system."
+    ),
+    "consent_withdrawn": _("Consents withdrawn: these customers leave the campaigns on those channels at once."),
 }
 
 

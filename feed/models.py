@@ -12,12 +12,15 @@ class Kind(models.TextChoices):
 
     PROD = "PROD", _("Products (PROD)")
     CUST = "CUST", _("Customers (CUST)")
+    CONS = "CONS", _("Marketing consent (CONS)")
     HOLD = "HOLD", _("Holdings (HOLD)")
     BAL = "BAL", _("Balances (BAL)")
     TXN = "TXN", _("Large transactions (TXN)")
 
 
-ORDER = [Kind.PROD, Kind.CUST, Kind.HOLD, Kind.BAL, Kind.TXN]
+ORDER = [Kind.PROD, Kind.CUST, Kind.CONS, Kind.HOLD, Kind.BAL, Kind.TXN]
+# Kinds a date may go without: no later file waits for them.
+OPTIONAL = (Kind.CONS, Kind.TXN)
 
 
 class Load(models.Model):

@@ -10,6 +10,8 @@ NOTICE_ORDER = (
     "rm_differs",
     "branch_differs",
     "closed_holdings",
+    "consent_older",
+    "consent_withdrawn",
     "unknown_columns",
 )
 

@@ -16,6 +16,7 @@ SERVICE_MODULES = [
     "organisation.services",
     "customers.services",
     "notifications.services",
+    "consent.services",
     "relationships.services.contact",
     "relationships.services.portfolio",
     "complaints.services",

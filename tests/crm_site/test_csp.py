@@ -5,7 +5,7 @@ markup checks run over every template file, for the pages a walk cannot reach (t
 pages are checked again, with their charts and selects working (tests/browser/test_csp_pages.py)."""
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from complaints import services as complaint_services
 from complaints.models import ComplaintCategory
+from consent import services as consent_services
 from customers.models import AssetSnapshot, Holding
 from feed.models import Kind, Load, LoadError
 from notifications import services as notification_services
@@ -193,6 +194,14 @@ def records(org, book, settings, tmp_path):
         actor=org.rm_west.user, customer=book.west, amount=Decimal("200000"), expected_on=today + timedelta(days=9),
         product_category="wealth", interaction=interaction,
     )  # fmt: skip
+    window = consent_services.dnd_window_add(
+        actor=org.rm_west.user, customer=book.west, channel="phone", weekdays=31, start_time=time(9),
+        end_time=time(18), reason="上班时间勿打电话",
+    )  # fmt: skip
+    consent_services.consent_record(
+        actor=org.rm_west.user, customer=book.west, channel="sms", state="given", effective_on=today,
+        source="counter", reason="柜面签署",
+    )  # fmt: skip
     period = target_services.period_of(kind="month", day=today)
     target = target_services.target_set(
         actor=org.west_head.user, period=period, metric="aum_growth", value=Decimal("100000"), branch=org.west
@@ -202,7 +211,7 @@ def records(org, book, settings, tmp_path):
         "opportunity": opportunity,
         "customer": book.west, "interaction": interaction, "request": request, "plan": plan, "handover": handover,
         "complaint": complaint, "attachment": complaint.attachments.get(), "follow_up": follow_up, "load": load,
-        "running": running, "conflict": conflict, "rm": org.rm_west, "leaver": org.rm_west2,
+        "running": running, "conflict": conflict, "rm": org.rm_west, "leaver": org.rm_west2, "window": window,
     }  # fmt: skip
 
 
@@ -239,6 +248,10 @@ ARGUMENTS = {
     "marketing:segment-update": [("segment",)],
     "marketing:segment-delete": [("segment",)],
     "opportunities:opportunity-detail": [("opportunity",)],
+    "consent:consent-edit": [("customer",)],
+    "consent:consent-history": [("customer",)],
+    "consent:dnd-create": [("customer",)],
+    "consent:dnd-remove": [("customer", "window")],
 }
 # Query strings that open a page's other state (a form filled in, a drill-down with rows).
 EXTRA = [

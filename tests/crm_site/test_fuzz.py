@@ -62,7 +62,8 @@ ROLES = (
     "admin",
 )
 NOT_FUZZED = {"logout", "set_language", "login", "password_change", "password_change_done"}
-APPS = ("organisation", "customers", "notifications", "relationships", "complaints", "reminders", "dashboards", "feed")
+APPS = ("organisation", "customers", "notifications", "consent", "relationships", "complaints", "reminders", "dashboards",
+        "feed")  # fmt: skip
 MOMENT = datetime(2026, 6, 15, 10, 0, tzinfo=timezone.get_current_timezone())
 
 

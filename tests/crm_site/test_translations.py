@@ -117,6 +117,7 @@ ALLOWED = {
     "MY",  # a crontab's field codes (m/h/dM/MY/d)
     "PROD",
     "CUST",
+    "CONS",
     "HOLD",
     "TXN",
     "BAL",  # the core-banking extracts' file codes

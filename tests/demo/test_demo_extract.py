@@ -1,4 +1,4 @@
-"""demo_extract: a day's five extract files from the demo data, each with its control file, readable as the
+"""demo_extract: a day's six extract files from the demo data, each with its control file, readable as the
 contract says (GB18030, header of the contract's columns), with the deliberately bad rows only when asked."""
 
 import hashlib
@@ -6,17 +6,20 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from consent import services as consent_services
 from customers import validators
 from customers.models import Customer, Holding
 from demo import extract
 from feed import contract
 from feed.models import ORDER
 from feed.writer import read_control, write_extract
+from organisation.access import SYSTEM
 from organisation.models import Branch, Staff
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -135,7 +138,12 @@ def problems(files: dict[str, list[dict]]) -> set[str]:
     return found
 
 
-def test_the_five_files_of_a_day_from_the_demo_data(bank, tmp_path):
+def test_the_files_of_a_day_from_the_demo_data(bank, tmp_path):
+    with time_machine.travel(DAY, tick=False):
+        consent_services.consent_record(
+            actor=SYSTEM, customer=bank.west, channel="phone", state="withdrawn", effective_on=date(2026, 11, 2),
+            source="recording", reference="REC-7", reason="客户来电拒绝营销",
+        )  # fmt: skip
     files = write(tmp_path, bad=False)
     assert problems(files) == set()
     assert [r["product_code"] for r in files["PROD"]] == ["DEP-1Y", "WM-R2-180"]
@@ -166,6 +174,11 @@ def test_the_five_files_of_a_day_from_the_demo_data(bank, tmp_path):
     for row in files["BAL"]:
         assert abs(Decimal(row["aum"]) - Decimal("10000.00")) <= 50
     assert 1 <= len(files["TXN"]) <= 6 and all(row["txn_time"].startswith("20261130") for row in files["TXN"])
+    # Consent: the register as the CRM holds it.
+    assert files["CONS"] == [
+        {"cust_no": bank.west.customer_no, "channel": "PHONE", "state": "N", "effective_on": "20261102",
+         "source": "RECORDING", "reference": "REC-7"}
+    ]  # fmt: skip
 
 
 def test_bad_rows_by_default(bank, tmp_path):

@@ -117,8 +117,8 @@ def test_the_seed_is_quiet_a_line_per_step_and_verbose_with_v2(caplog):
     figure_records = [r for r in caplog.records if r.name == "dashboards.figures" and r.levelno < logging.WARNING]
     assert figure_records == []
     # organisation, customers, visit plans, complaints, reminders and approvals, the pool, releases, tasks,
-    # segments, opportunities, figures, targets, "ready", the logins' heading and five logins
-    assert len(lines) == 19, lines
+    # segments, opportunities, marketing consent, figures, targets, "ready", the logins' heading and five logins
+    assert len(lines) == 20, lines
     assert logging.getLogger("dashboards.figures").level == logging.NOTSET  # restored
 
 

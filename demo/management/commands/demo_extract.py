@@ -18,7 +18,7 @@ def business_date(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Write a business day's core-banking extracts (PROD, CUST, HOLD, BAL, TXN, each with its .ok control "
+        "Write a business day's core-banking extracts (PROD, CUST, CONS, HOLD, BAL, TXN, each with its .ok control "
         "file) from the demo data, by default with a few deliberately bad rows, for the loader to take up."
     )
 

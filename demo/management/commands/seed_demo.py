@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from dashboards.figures import figures_rebuild
 from demo.complaints import seed_complaints
+from demo.consent import seed_consent
 from demo.customers import seed_customers
 from demo.first_morning import seed_first_morning
 from demo.marketing import seed_segments
@@ -168,6 +169,15 @@ class Command(BaseCommand):
         self.stdout.write(
             _("  opportunities: %(opportunities)s (%(matched)s matched to a holding) in %(seconds).1f s")
             % {**opportunities, "seconds": time.monotonic() - step}
+        )
+        step = time.monotonic()
+        consents = seed_consent()
+        self.stdout.write(
+            _(
+                "  marketing consent: %(consents)s consents, %(withdrawn)s withdrawn, %(windows)s do-not-disturb "
+                "windows, in %(seconds).1f s"
+            )
+            % {**consents, "seconds": time.monotonic() - step}
         )
         if figure_days > 0:
             step = time.monotonic()
