@@ -164,8 +164,13 @@ def snapshots_cluster(url: str, *, log=print) -> bool:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
+            # The table is partitioned: CLUSTER marks each partition's index, never the parent's, so the check
+            # reads the partitions' (a partition created since, not yet clustered, clusters the table again).
             cur.execute(
-                "SELECT indisclustered FROM pg_index WHERE indexrelid = 'snapshot_date_idx'::regclass",
+                """
+                SELECT coalesce(bool_and(i.indisclustered), false) FROM pg_inherits h
+                JOIN pg_index i ON i.indexrelid = h.inhrelid WHERE h.inhparent = 'snapshot_date_idx'::regclass
+                """
             )
             if cur.fetchone()[0]:
                 return False
