@@ -188,11 +188,27 @@ class PortfolioCounts:
 
 
 def portfolio_counts(staff: Staff) -> PortfolioCounts:
-    """The counts of ``PortfolioCounts`` for an RM, in one query through the visibility rule."""
+    """The counts of ``PortfolioCounts`` for an RM, in one query through the visibility rule (the same three sets as
+    ``customers_visible_to``)."""
     if staff is None or staff.role != Staff.Role.RM:
         return PortfolioCounts(0, 0, 0, 0)
     mine = Q(primary_rm=staff)
-    row = Customer.objects.filter(visible_customer_condition(staff)).aggregate(
+    # The three sets of the rule as one union of ids, each read by its own index: the rule as one condition
+    # (an OR across a join to the pool's keepers) made PostgreSQL read the whole customer table (1 s at 1,000,000).
+    visible = (
+        Customer.objects.filter(mine)
+        .values("pk")
+        .union(
+            Customer.objects.filter(
+                assignments__staff=staff, assignments__role="secondary", assignments__ended_at__isnull=True
+            ).values("pk"),
+            Customer.objects.filter(
+                primary_rm__isnull=True, closed_on__isnull=True, branch__pool_keeper__staff=staff
+            ).values("pk"),
+            all=True,
+        )
+    )
+    row = Customer.objects.filter(pk__in=visible).aggregate(
         visible=Count("pk"),
         primary=Count("pk", filter=mine),
         lost=Count("pk", filter=mine & Q(lifecycle=Customer.Lifecycle.LOST)),
