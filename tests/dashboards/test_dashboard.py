@@ -81,7 +81,7 @@ def test_periods_end_with_the_last_built_day(org, built, now):
 
 
 def test_without_figures_the_period_ends_yesterday(org, now):
-    BranchDayFigures.objects.all().delete()  # none built
+    BranchDayFigures.objects.all().delete()  # no figures built (the module's are back after this test)
     assert periods.latest_day() == DAY
 
 
