@@ -57,6 +57,16 @@ class _Tables:
     flushed = False  # a transactional test has emptied every table since the reference data was last committed
 
 
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    names = item.fixturenames
+    return (
+        "transactional_db" in names
+        or "live_server" in names
+        or bool(marker and (marker.args[:1] == (True,) or any(marker.kwargs.get(k) for k in RESETTING)))
+    )
+
+
 @pytest.fixture(autouse=True)
 def _reference_data_after_a_flush(request):
     """A transactional test (the browser tests, a real Celery worker, concurrent threads) ends with every table
@@ -64,11 +74,9 @@ def _reference_data_after_a_flush(request):
     transactional test, inside the test's transaction (so again after it) for any other."""
     marker = request.node.get_closest_marker("django_db")
     names = request.fixturenames
-    transactional = (
-        "transactional_db" in names
-        or "live_server" in names
-        or bool(marker and (marker.args[:1] == (True,) or any(marker.kwargs.get(k) for k in RESETTING)))
-    )
+    transactional = _transactional(request.node)
+    if transactional and _Shared.open:
+        pytest.fail(_INSIDE_SHARED_DATA)  # opened by this very test's fixtures (else pytest_runtest_setup)
     if _Tables.flushed and (transactional or marker is not None or "db" in names):
         request.getfixturevalue("transactional_db" if transactional else "db")
         reference_data()
@@ -77,6 +85,56 @@ def _reference_data_after_a_flush(request):
     yield
     if transactional:
         _Tables.flushed = True
+
+
+class _Shared:
+    open = 0  # transactions of shared data (shared_data below) open around the tests running now
+
+
+_INSIDE_SHARED_DATA = (
+    "a transactional test cannot run inside the data its module or class shares (shared_data): it would commit "
+    "and flush that data; move the test out of the group"
+)
+
+
+@pytest.fixture(scope="session")
+def shared_data(django_db_setup, django_db_blocker):
+    """Data built once for a group of tests that read it (a module's or a class's tests), in place of once for each
+    test: a fixture of the group's scope does ``yield from shared_data(build)`` and yields what ``build()`` returned.
+
+    ``build()`` runs in a transaction of its own, opened before the group's first test and rolled back after its
+    last one, so the next module finds the database as it was. Each test's own transaction (``db``) nests in it as
+    a savepoint: what a test writes is undone after it, and every test starts from the data as built, in whatever
+    order the tests run. Hand each test its own copies of the built objects (``copy.deepcopy``, as Django's
+    ``setUpTestData`` does), so that a change a test makes to one in memory does not reach the next test either.
+    Not for a group with transactional tests: they commit and flush, and fail here before they run."""
+    from django.db import transaction
+
+    def close(atomic):
+        _Shared.open -= 1
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+    def share(build):
+        with django_db_blocker.unblock():
+            atomic = transaction.atomic()
+            atomic._from_testcase = True  # durable blocks nest in it as they do in a test's own transaction
+            atomic.__enter__()
+            _Shared.open += 1
+            try:
+                if _Tables.flushed:
+                    reference_data()
+                built = build()
+            except BaseException:
+                close(atomic)
+                raise
+        try:
+            yield built
+        finally:
+            with django_db_blocker.unblock():
+                close(atomic)
+
+    return share
 
 
 @dataclass
@@ -101,6 +159,11 @@ class Org:
 
 @pytest.fixture
 def org(db) -> Org:
+    return org_build()
+
+
+def org_build() -> Org:
+    """The test organisation (``org``), for data built once for several tests (``shared_data``)."""
     top = BranchFactory(code="100", name="总分行", level=Branch.Level.BRANCH)
     west = BranchFactory(code="110", name="西支行", level=Branch.Level.SUB_BRANCH, parent=top)
     east = BranchFactory(code="120", name="东支行", level=Branch.Level.SUB_BRANCH, parent=top)
@@ -137,6 +200,11 @@ class Book:
 
 @pytest.fixture
 def book(org) -> Book:
+    return book_build(org)
+
+
+def book_build(org: Org) -> Book:
+    """The test customers (``book``), for data built once for several tests (``shared_data``)."""
     return Book(
         west=CustomerFactory(
             primary_rm=org.rm_west, name="王西甲", mobile="13800138000", id_number="11010519491231002X"
@@ -191,8 +259,12 @@ def _no_cache_of_a_previous_run():
 
 def pytest_runtest_setup(item):
     """Tests marked ``postgres`` or ``redis`` need those services. On a bare machine they are skipped with the
-    reason; in CI (REQUIRE_SERVICES=1) a missing service fails them instead."""
+    reason; in CI (REQUIRE_SERVICES=1) a missing service fails them instead. A transactional test after tests
+    that share data in its module or class (``shared_data``) fails, before its fixtures run."""
     from django.conf import settings
+
+    if _Shared.open and _transactional(item):
+        pytest.fail(_INSIDE_SHARED_DATA)
 
     needs = []
     if item.get_closest_marker("postgres") and "postgresql" not in settings.DATABASES["default"]["ENGINE"]:

@@ -17,6 +17,11 @@ from tests.factories import CustomerFactory, ProductFactory
 @pytest.fixture
 def data(org, book):
     """Customers, contacts, snapshots, follow-ups, complaints and ratings around DAY."""
+    return data_build(org, book)
+
+
+def data_build(org, book) -> dict:
+    """The data set (``data``), for data built once for several tests (``shared_data``, tests/conftest.py)."""
     long_ago = at(date(2025, 1, 1))
     for c in (book.west, book.west2, book.east, book.corporate):
         created(c, long_ago)

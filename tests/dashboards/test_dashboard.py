@@ -1,7 +1,11 @@
 """The dashboards: the head's home, scoping (a head sees only their subtree, an RM only themself), drill-down
 numbers equal to the headline numbers, the period picker, the Excel exports (masked and logged) and pinned
-query counts."""
+query counts.
 
+Every test of the module runs on one data set, built once for the module with 62 days of its figures
+(``shared_data``, tests/conftest.py): what a test writes is undone after it."""
+
+import copy
 from datetime import date, timedelta
 
 import pytest
@@ -12,16 +16,48 @@ from customers.models import AccessLog
 from dashboards import boards, drills, figures, periods
 from dashboards.models import BranchDayFigures
 from relationships import services
+from tests.conftest import book_build, org_build
+from tests.dashboards.conftest import data_build
 from tests.dashboards.helpers import DAY, NOW
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def _built_once(shared_data):
+    """The organisation, the customers and the hand-built data set (conftest.py), and the figures of the 62 days up
+    to DAY: built once, for every test of the module."""
+
+    def build():
+        org = org_build()
+        book = book_build(org)
+        people = data_build(org, book)
+        with time_machine.travel(NOW, tick=False):
+            figures.figures_rebuild(since=DAY - timedelta(days=61), until=DAY)
+        return org, book, people
+
+    yield from shared_data(build)
+
+
 @pytest.fixture
-def built(org, book, data):  # data: the hand-built data set (conftest.py)
-    with time_machine.travel(NOW, tick=False):
-        figures.figures_rebuild(since=DAY - timedelta(days=61), until=DAY)
-    return data
+def _built(_built_once, db):
+    """This test's own copies of the objects built once."""
+    return copy.deepcopy(_built_once)
+
+
+@pytest.fixture
+def org(_built):
+    return _built[0]
+
+
+@pytest.fixture
+def book(_built):
+    return _built[1]
+
+
+@pytest.fixture
+def built(_built):
+    return _built[2]
 
 
 @pytest.fixture
@@ -45,6 +81,7 @@ def test_periods_end_with_the_last_built_day(org, built, now):
 
 
 def test_without_figures_the_period_ends_yesterday(org, now):
+    BranchDayFigures.objects.all().delete()  # no figures built (the module's are back after this test)
     assert periods.latest_day() == DAY
 
 

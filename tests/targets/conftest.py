@@ -42,6 +42,11 @@ def march(org, now):
 @pytest.fixture
 def data(org, now):
     """Customers of every outlet; what changes in March is described line by line."""
+    return data_build(org)
+
+
+def data_build(org) -> dict:
+    """The data set (``data``), for data built once for several tests (``shared_data``, tests/conftest.py)."""
 
     def customer(rm, aum, **kw):
         c = CustomerFactory(primary_rm=rm, aum=Decimal(aum), **kw)

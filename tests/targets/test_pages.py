@@ -1,9 +1,11 @@
 """The targets pages: who may open them, what they show, the forms' bad input, the export, the dashboards' panels
 and the query counts (independent of the number of rows)."""
 
+import copy
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,8 +17,9 @@ from dashboards.figures import figures_build
 from organisation.models import Branch
 from targets import services
 from targets.models import Metric, Target
+from tests.conftest import org_build
 from tests.factories import BranchFactory, StaffFactory
-from tests.targets.conftest import AS_OF, set_target
+from tests.targets.conftest import AS_OF, NOW, data_build, set_target
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +28,10 @@ LIST, MINE, SET = "targets:target-list", "targets:my-targets", "targets:target-s
 
 @pytest.fixture
 def targets(org, data, march):
+    return targets_build(org, march)
+
+
+def targets_build(org, march) -> Target:
     figures_build(day=AS_OF)  # one day of figures is enough for the pages
     top = set_target(march, Metric.AUM_GROWTH, "100000", holder=org.top)
     services.target_distribute(actor=org.admin.user, target=top, method="even")
@@ -37,28 +44,56 @@ def url_of(name, target):
     return reverse(name, args=[target.pk]) if name == "targets:target-distribute" else reverse(name)
 
 
-@pytest.mark.parametrize(
-    "who, name, status",
-    [
-        ("admin", LIST, 200), ("top_head", LIST, 200), ("west_head", LIST, 200),
-        ("rm_west", LIST, 403), ("west_officer", LIST, 403), ("nobody", LIST, 403),
-        ("rm_west", MINE, 200), ("admin", MINE, 403), ("west_head", MINE, 403), ("west_officer", MINE, 403),
-        ("admin", SET, 200), ("west_head", SET, 200), ("rm_west", SET, 403), ("west_officer", SET, 403),
-        ("nobody", SET, 403),
-        ("admin", "targets:target-distribute", 200), ("top_head", "targets:target-distribute", 200),
-        ("west_head", "targets:target-distribute", 404),  # the top branch's target is above them
-        ("rm_west", "targets:target-distribute", 403), ("west_officer", "targets:target-distribute", 403),
-        ("admin", "targets:target-export", 200), ("west_head", "targets:target-export", 200),
-        ("rm_west", "targets:target-export", 200), ("west_officer", "targets:target-export", 403),
-    ],
-)  # fmt: skip
-def test_role_matrix(org, targets, client, who, name, status):
-    if who == "nobody":
-        user = get_user_model().objects.create_user("nobody", password="x")  # noqa: S106
-    else:
-        user = getattr(org, who).user
-    client.force_login(user)
-    assert client.get(url_of(name, targets)).status_code == status
+class TestRoleMatrix:
+    """Who may open which page. Every case reads the same organisation, data set and targets: built once for the
+    class (``shared_data``, tests/conftest.py); what a case writes is undone after it."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def _built_once(cls, shared_data):
+        def build():
+            with time_machine.travel(NOW, tick=False):
+                org = org_build()
+                data_build(org)
+                return org, targets_build(org, services.period_of(kind="month", day=NOW.date()))
+
+        yield from shared_data(build)
+
+    @pytest.fixture
+    def _built(self, _built_once, db, now):
+        """This case's own copies of the objects built once (on the morning after the last day built: ``now``)."""
+        return copy.deepcopy(_built_once)
+
+    @pytest.fixture
+    def org(self, _built):
+        return _built[0]
+
+    @pytest.fixture
+    def targets(self, _built):
+        return _built[1]
+
+    @pytest.mark.parametrize(
+        "who, name, status",
+        [
+            ("admin", LIST, 200), ("top_head", LIST, 200), ("west_head", LIST, 200),
+            ("rm_west", LIST, 403), ("west_officer", LIST, 403), ("nobody", LIST, 403),
+            ("rm_west", MINE, 200), ("admin", MINE, 403), ("west_head", MINE, 403), ("west_officer", MINE, 403),
+            ("admin", SET, 200), ("west_head", SET, 200), ("rm_west", SET, 403), ("west_officer", SET, 403),
+            ("nobody", SET, 403),
+            ("admin", "targets:target-distribute", 200), ("top_head", "targets:target-distribute", 200),
+            ("west_head", "targets:target-distribute", 404),  # the top branch's target is above them
+            ("rm_west", "targets:target-distribute", 403), ("west_officer", "targets:target-distribute", 403),
+            ("admin", "targets:target-export", 200), ("west_head", "targets:target-export", 200),
+            ("rm_west", "targets:target-export", 200), ("west_officer", "targets:target-export", 403),
+        ],
+    )  # fmt: skip
+    def test_role_matrix(self, org, targets, client, who, name, status):
+        if who == "nobody":
+            user = get_user_model().objects.create_user("nobody", password="x")  # noqa: S106
+        else:
+            user = getattr(org, who).user
+        client.force_login(user)
+        assert client.get(url_of(name, targets)).status_code == status
 
 
 def test_a_head_sees_their_branch_and_the_level_below(org, targets, login):
