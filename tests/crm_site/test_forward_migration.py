@@ -61,7 +61,7 @@ NEW_APP_LABELS = {
 }
 NEW_APPS = (
     "organisation", "notifications", "reminders", "dashboards", "feed", "scheduling", "idempotency", "pool",
-    "worktasks", "targets", "opportunities",
+    "worktasks", "targets", "opportunities", "consent", "marketing",
 )  # fmt: skip
 # The migrations added since the old head: the move (state-only, but for the content types and periodic tasks),
 # then the data feed's (customers' new fields and models, the asset snapshots partitioned by month, two jobs, and
@@ -100,6 +100,9 @@ NEW_MIGRATIONS = {
     ("targets", "0001_initial"),
     ("opportunities", "0001_opportunities"),
     ("opportunities", "0002_schedule"),
+    ("consent", "0001_initial"),
+    ("feed", "0003_consent_kind"),
+    ("marketing", "0001_initial"),
 }
 # The models added since the old head: each gains a content type and Django's four default permissions.
 NEW_MODELS = {
@@ -124,6 +127,10 @@ NEW_MODELS = {
     ("opportunities", "opportunityevent"),
     ("opportunities", "opportunityrules"),
     ("opportunities", "stalenotice"),
+    ("consent", "consentrecord"),
+    ("consent", "dndwindow"),
+    ("consent", "consentevent"),
+    ("marketing", "savedsegment"),
 }
 # The periodic tasks added since the old head (name: Celery task).
 NEW_TASKS = {
